@@ -1,0 +1,29 @@
+package org.familiar;
+
+import org.familiar.cli.Cli;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import java.time.Clock;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Familiar: one service that serves the web app, the OpenAI-compatible API and, when the first
+ * argument names a command ({@code user}, {@code token}), the command line.
+ */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class FamiliarApplication {
+
+	public static void main(String[] args) {
+		if (Cli.isCommand(args)) {
+			System.exit(Cli.run(args));
+		}
+		SpringApplication.run(FamiliarApplication.class, args);
+	}
+
+	@Bean
+	Clock clock() {
+		return Clock.systemUTC();
+	}
+}

@@ -1,0 +1,22 @@
+package org.familiar.assistant;
+
+import java.time.Instant;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A message of a conversation. An assistant message is {@code streaming} while it is generated and
+ * then {@code complete}, {@code stopped} (the person stopped it) or {@code failed} (the backend
+ * failed; {@code detail} says how); a partial reply is always kept.
+ */
+public record StoredMessage(UUID id, int seq, String role, String content, String status, @Nullable String detail,
+		@Nullable String model, Instant createdAt) {
+
+	public static final String STREAMING = "streaming";
+
+	public static final String COMPLETE = "complete";
+
+	public static final String STOPPED = "stopped";
+
+	public static final String FAILED = "failed";
+}

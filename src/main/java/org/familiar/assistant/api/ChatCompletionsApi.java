@@ -1,0 +1,262 @@
+package org.familiar.assistant.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.familiar.assistant.api.ChatCompletionResponses.Chunk;
+import org.familiar.assistant.api.ChatCompletionResponses.ChunkChoice;
+import org.familiar.assistant.api.ChatCompletionResponses.Delta;
+import org.familiar.compute.BackendFailedException;
+import org.familiar.compute.ChatMessage;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.ChatResult;
+import org.familiar.compute.ComputeManagement;
+import org.familiar.identity.Caller;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.Authentication;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The OpenAI-compatible API: {@code GET /v1/models} and {@code POST /v1/chat/completions}, plain
+ * or streamed as server-sent events. A streamed reply is written on the request's own (virtual)
+ * thread as the backend produces it; if the client goes away, the next write fails and the backend
+ * request is closed.
+ */
+@RestController
+@RequestMapping("/v1")
+class ChatCompletionsApi {
+
+	private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+
+	private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+	private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+	private final ComputeManagement compute;
+
+	private final ObjectMapper json;
+
+	ChatCompletionsApi(ComputeManagement compute, ObjectMapper json) {
+		this.compute = compute;
+		this.json = json;
+	}
+
+	@GetMapping("/models")
+	ChatCompletionResponses.ModelList models() {
+		var seen = new java.util.LinkedHashSet<String>();
+		var data = new ArrayList<ChatCompletionResponses.Model>();
+		for (var model : compute.models()) {
+			if (seen.add(model.id())) {
+				data.add(new ChatCompletionResponses.Model(model.id(), "model", 0, model.backend()));
+			}
+		}
+		return new ChatCompletionResponses.ModelList("list", data);
+	}
+
+	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(@RequestBody ChatCompletionRequest body,
+			Authentication authentication, HttpServletResponse response) throws IOException {
+		var caller = Caller.of(authentication).orElseThrow();
+		var request = toRequest(body, caller);
+		compute.requireModel(request.model());
+		if (!body.streaming()) {
+			var result = compute.chat(request, text -> {
+			});
+			return ResponseEntity.ok(completion(request, result));
+		}
+		var stream = new SseStream(request, response);
+		try {
+			var result = compute.chat(request, stream::token);
+			stream.finish(result, body.includeUsage());
+		}
+		catch (BackendFailedException ex) {
+			if (!stream.open) {
+				throw ex;
+			}
+			stream.fail(ex);
+		}
+		return null;
+	}
+
+	/** Any other path under /v1 answers in OpenAI's error format rather than as a web page. */
+	@RequestMapping("/**")
+	void unknown() {
+		throw new UnknownPathException();
+	}
+
+	private ChatRequest toRequest(ChatCompletionRequest body, Caller caller) {
+		if (body.model() == null || body.model().isBlank()) {
+			throw new InvalidRequestException("You must provide a model parameter.", "model");
+		}
+		if (body.messages() == null || body.messages().isEmpty()) {
+			throw new InvalidRequestException("'messages' is a required property and must not be empty.", "messages");
+		}
+		if (body.n() != null && body.n() != 1) {
+			throw new InvalidRequestException("Only n=1 is supported.", "n");
+		}
+		var messages = new ArrayList<ChatMessage>(body.messages().size());
+		for (int i = 0; i < body.messages().size(); i++) {
+			messages.add(toMessage(body.messages().get(i), i));
+		}
+		var maxTokens = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
+		if (maxTokens != null && maxTokens < 1) {
+			throw new InvalidRequestException("max_tokens must be at least 1.", "max_tokens");
+		}
+		return new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
+				caller.workload(), body.model(), messages, maxTokens, body.temperature(), body.topP(), stop(body.stop()));
+	}
+
+	private static ChatMessage toMessage(ChatCompletionRequest.Message message, int index) {
+		var param = "messages[" + index + "]";
+		var role = switch (message.role() == null ? "" : message.role()) {
+			case "system", "developer" -> ChatMessage.Role.SYSTEM;
+			case "user" -> ChatMessage.Role.USER;
+			case "assistant" -> ChatMessage.Role.ASSISTANT;
+			default -> throw new InvalidRequestException(
+					"Invalid value for 'role': " + message.role() + ". Supported: system, developer, user, assistant.",
+					param + ".role");
+		};
+		return new ChatMessage(role, text(message.content(), param + ".content"));
+	}
+
+	private static String text(@Nullable JsonNode content, String param) {
+		if (content == null || content.isNull()) {
+			return "";
+		}
+		if (content.isTextual()) {
+			return content.textValue();
+		}
+		if (content.isArray()) {
+			var text = new StringBuilder();
+			for (var part : content) {
+				if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+					throw new InvalidRequestException("Only text content parts are supported.", param);
+				}
+				text.append(part.get("text").textValue());
+			}
+			return text.toString();
+		}
+		throw new InvalidRequestException("'content' must be a string or an array of text parts.", param);
+	}
+
+	private static List<String> stop(@Nullable JsonNode stop) {
+		if (stop == null || stop.isNull()) {
+			return List.of();
+		}
+		if (stop.isTextual()) {
+			return List.of(stop.textValue());
+		}
+		if (stop.isArray()) {
+			var stops = new ArrayList<String>();
+			stop.forEach(s -> stops.add(s.asText()));
+			return stops;
+		}
+		throw new InvalidRequestException("'stop' must be a string or an array of strings.", "stop");
+	}
+
+	private static ChatCompletionResponses.Completion completion(ChatRequest request, ChatResult result) {
+		var usage = result.usage();
+		return new ChatCompletionResponses.Completion(request.requestId(), "chat.completion", created(),
+				request.model(),
+				List.of(new ChatCompletionResponses.Choice(0,
+						new ChatCompletionResponses.Message("assistant", result.text(), null),
+						result.finishReason().wire(), null)),
+				new ChatCompletionResponses.Usage(usage.promptTokens(), usage.completionTokens(), usage.totalTokens()));
+	}
+
+	private static long created() {
+		return System.currentTimeMillis() / 1000;
+	}
+
+	/** Server-sent events in OpenAI's chunk format; the response is committed at the first token. */
+	private final class SseStream {
+
+		private final ChatRequest request;
+
+		private final HttpServletResponse response;
+
+		private final long created = created();
+
+		private @Nullable OutputStream out;
+
+		boolean open;
+
+		SseStream(ChatRequest request, HttpServletResponse response) {
+			this.request = request;
+			this.response = response;
+		}
+
+		void token(String text) throws IOException {
+			if (!open) {
+				start();
+			}
+			send(new Chunk(request.requestId(), "chat.completion.chunk", created, request.model(),
+					List.of(new ChunkChoice(0, new Delta(null, text), null, null)), null));
+		}
+
+		void finish(ChatResult result, boolean includeUsage) throws IOException {
+			if (!open) {
+				start();
+			}
+			send(new Chunk(request.requestId(), "chat.completion.chunk", created, request.model(),
+					List.of(new ChunkChoice(0, new Delta(null, null), result.finishReason().wire(), null)), null));
+			if (includeUsage) {
+				var usage = result.usage();
+				send(new Chunk(request.requestId(), "chat.completion.chunk", created, request.model(), List.of(),
+						new ChatCompletionResponses.Usage(usage.promptTokens(), usage.completionTokens(),
+								usage.totalTokens())));
+			}
+			write(DONE);
+		}
+
+		void fail(BackendFailedException ex) {
+			try {
+				write(DATA);
+				write(json.writeValueAsBytes(OpenAiErrors.body(ex)));
+				write(END);
+			}
+			catch (IOException gone) {
+				// The client has gone as well; the failure is already recorded by compute.
+			}
+		}
+
+		private void start() throws IOException {
+			response.setStatus(200);
+			response.setContentType("text/event-stream;charset=UTF-8");
+			response.setHeader("Cache-Control", "no-cache");
+			response.setHeader("X-Accel-Buffering", "no");
+			out = response.getOutputStream();
+			open = true;
+			send(new Chunk(request.requestId(), "chat.completion.chunk", created, request.model(),
+					List.of(new ChunkChoice(0, new Delta("assistant", ""), null, null)), null));
+		}
+
+		private void send(Chunk chunk) throws IOException {
+			write(DATA);
+			write(json.writeValueAsBytes(chunk));
+			write(END);
+		}
+
+		private void write(byte[] bytes) throws IOException {
+			var stream = out;
+			if (stream != null) {
+				stream.write(bytes);
+				if (bytes == END || bytes == DONE) {
+					stream.flush();
+				}
+			}
+		}
+	}
+}

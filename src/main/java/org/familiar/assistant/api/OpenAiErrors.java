@@ -1,0 +1,135 @@
+package org.familiar.assistant.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.familiar.compute.BackendException;
+import org.familiar.compute.BackendFailedException;
+import org.familiar.compute.BackendRejectedException;
+import org.familiar.compute.BackendUnavailableException;
+import org.familiar.compute.ModelNotFoundException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.server.resource.InvalidBearerTokenException;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+
+/**
+ * Every failure of {@code /v1} as OpenAI-shaped JSON with the right status; also the
+ * authentication entry point, so a missing or bad token gets the same shape.
+ */
+@RestControllerAdvice(assignableTypes = ChatCompletionsApi.class)
+@Order(Ordered.HIGHEST_PRECEDENCE)
+public class OpenAiErrors implements AuthenticationEntryPoint {
+
+	private static final Logger log = LoggerFactory.getLogger(OpenAiErrors.class);
+
+	private final ObjectMapper json;
+
+	OpenAiErrors(ObjectMapper json) {
+		this.json = json;
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> invalid(InvalidRequestException ex) {
+		return error(HttpStatus.BAD_REQUEST, ex.getMessage(), "invalid_request_error", ex.param(), null);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> unreadable(HttpMessageNotReadableException ex) {
+		if (RequestSizeLimit.tooLarge(ex)) {
+			return tooLarge();
+		}
+		var detail = ex.getMostSpecificCause().getMessage();
+		if (detail != null && detail.contains("\n")) {
+			detail = detail.substring(0, detail.indexOf('\n'));
+		}
+		return error(HttpStatus.BAD_REQUEST,
+				"We could not parse the JSON body of your request. (" + detail
+						+ ") The OpenAI API expects a JSON payload.",
+				"invalid_request_error", null, null);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> mediaType(HttpMediaTypeNotSupportedException ex) {
+		return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Send the request body as application/json.",
+				"invalid_request_error", null, null);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> method(HttpRequestMethodNotSupportedException ex) {
+		return error(HttpStatus.METHOD_NOT_ALLOWED, "This endpoint does not accept " + ex.getMethod() + ".",
+				"invalid_request_error", null, "method_not_allowed");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> unknownPath(UnknownPathException ex, HttpServletRequest request) {
+		return error(HttpStatus.NOT_FOUND, "Unknown request URL: " + request.getMethod() + " "
+				+ request.getRequestURI() + ".", "invalid_request_error", null, "unknown_url");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> modelNotFound(ModelNotFoundException ex) {
+		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", "model", "model_not_found");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> backend(BackendException ex) {
+		var body = body(ex);
+		var status = switch (ex) {
+			case BackendUnavailableException unavailable -> HttpStatus.SERVICE_UNAVAILABLE;
+			case BackendRejectedException rejected -> HttpStatus.valueOf(rejected.status());
+			default -> HttpStatus.BAD_GATEWAY;
+		};
+		log.warn("{} {}", status.value(), ex.getMessage());
+		return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(body);
+	}
+
+	static OpenAiError body(BackendException ex) {
+		return switch (ex) {
+			case BackendUnavailableException unavailable ->
+				OpenAiError.of(ex.getMessage(), "api_error", null, "backend_unavailable");
+			case BackendRejectedException rejected ->
+				OpenAiError.of(ex.getMessage(), "invalid_request_error", null, "backend_rejected");
+			case BackendFailedException failed -> OpenAiError.of(ex.getMessage(), "api_error", null, "backend_error");
+			default -> OpenAiError.of(ex.getMessage(), "api_error", null, "backend_error");
+		};
+	}
+
+	static ResponseEntity<OpenAiError> tooLarge() {
+		return error(HttpStatus.PAYLOAD_TOO_LARGE, "The request body is too large.", "invalid_request_error", null,
+				"request_too_large");
+	}
+
+	private static ResponseEntity<OpenAiError> error(HttpStatus status, String message, String type,
+			@Nullable String param, @Nullable String code) {
+		return ResponseEntity.status(status)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(OpenAiError.of(message, type, param, code));
+	}
+
+	@Override
+	public void commence(HttpServletRequest request, HttpServletResponse response, AuthenticationException ex)
+			throws IOException {
+		boolean invalid = ex instanceof InvalidBearerTokenException;
+		var message = invalid ? "Incorrect API key provided, or it has been revoked."
+				: "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.";
+		response.setStatus(HttpStatus.UNAUTHORIZED.value());
+		response.setHeader("WWW-Authenticate", invalid ? "Bearer error=\"invalid_token\"" : "Bearer");
+		response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+		json.writeValue(response.getOutputStream(),
+				OpenAiError.of(message, "invalid_request_error", null, invalid ? "invalid_api_key" : "missing_api_key"));
+	}
+}

@@ -1,0 +1,68 @@
+package org.familiar.compute.backend;
+
+import java.util.List;
+import org.familiar.compute.BackendException;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.ChatResult;
+import org.familiar.compute.TokenSink;
+
+/**
+ * The port every model backend implements, shaped as a template method: {@link #chat} is the one
+ * place that sets up the {@link Generation}, turns unexpected adapter errors into a
+ * {@link org.familiar.compute.BackendFailedException} naming the backend, and returns the result;
+ * adapters implement {@link #generate} and {@link #probe}.
+ */
+public abstract class ChatBackend implements AutoCloseable {
+
+	private final String name;
+
+	protected ChatBackend(String name) {
+		this.name = name;
+	}
+
+	public final String name() {
+		return name;
+	}
+
+	/**
+	 * Runs the request, streaming the reply into {@code sink}. Blocks until the reply ends; call it
+	 * on a virtual thread.
+	 * @param upstreamModel the model name the backend itself uses
+	 * @return the reply, {@link org.familiar.compute.FinishReason#CANCELLED} if the sink failed
+	 * @throws BackendException if the backend could not serve the request
+	 */
+	public final ChatResult chat(ChatRequest request, String upstreamModel, TokenSink sink) {
+		var generation = new Generation(request, name, sink);
+		try {
+			generate(request, upstreamModel, generation);
+		}
+		catch (BackendException ex) {
+			throw ex;
+		}
+		catch (RuntimeException ex) {
+			throw generation.failed("Backend '" + name + "' failed: " + ex.getMessage(), ex);
+		}
+		return generation.result();
+	}
+
+	/**
+	 * Generates the reply, reporting each piece to {@code generation} and stopping as soon as
+	 * {@link Generation#emit} returns {@code false}.
+	 */
+	protected abstract void generate(ChatRequest request, String upstreamModel, Generation generation);
+
+	/**
+	 * Checks that the backend answers and returns the models it serves.
+	 * @throws org.familiar.compute.BackendUnavailableException if it does not answer
+	 */
+	public abstract List<String> probe();
+
+	/** A short state for people: "ready", or what is missing. */
+	public String status(String model) {
+		return "ready";
+	}
+
+	@Override
+	public void close() {
+	}
+}

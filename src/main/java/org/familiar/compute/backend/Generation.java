@@ -1,0 +1,107 @@
+package org.familiar.compute.backend;
+
+import java.io.IOException;
+import org.familiar.compute.BackendFailedException;
+import org.familiar.compute.ChatMessage;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.ChatResult;
+import org.familiar.compute.FinishReason;
+import org.familiar.compute.TokenSink;
+import org.familiar.compute.TokenUsage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One reply being generated: what adapters report to as tokens arrive. It forwards text to the
+ * caller's sink, notices when the caller has gone (so the adapter stops) and builds the result,
+ * counting tokens itself when the backend reports no usage.
+ */
+public final class Generation {
+
+	private final ChatRequest request;
+
+	private final String backend;
+
+	private final TokenSink sink;
+
+	private final StringBuilder text = new StringBuilder();
+
+	private int chunks;
+
+	private boolean cancelled;
+
+	private FinishReason finishReason = FinishReason.STOP;
+
+	private @Nullable TokenUsage reported;
+
+	Generation(ChatRequest request, String backend, TokenSink sink) {
+		this.request = request;
+		this.backend = backend;
+		this.sink = sink;
+	}
+
+	/**
+	 * Passes generated text on.
+	 * @return {@code false} when the caller has gone away; the adapter must stop generating
+	 */
+	public boolean emit(String piece) {
+		if (cancelled) {
+			return false;
+		}
+		if (piece.isEmpty()) {
+			return true;
+		}
+		text.append(piece);
+		chunks++;
+		try {
+			sink.accept(piece);
+			return true;
+		}
+		catch (IOException | RuntimeException ex) {
+			cancelled = true;
+			return false;
+		}
+	}
+
+	public boolean cancelled() {
+		return cancelled;
+	}
+
+	public boolean started() {
+		return chunks > 0;
+	}
+
+	public void finish(FinishReason reason) {
+		this.finishReason = reason;
+	}
+
+	/** The backend's own token counts, which win over counting. */
+	public void usage(int promptTokens, int completionTokens) {
+		this.reported = new TokenUsage(promptTokens, completionTokens, true);
+	}
+
+	public ChatResult result() {
+		return new ChatResult(request.requestId(), request.model(), backend, text.toString(),
+				cancelled ? FinishReason.CANCELLED : finishReason, usage());
+	}
+
+	/** A failure to throw, carrying what was generated so far. */
+	public BackendFailedException failed(String message, @Nullable Throwable cause) {
+		return new BackendFailedException(backend, message, result(), cause);
+	}
+
+	private TokenUsage usage() {
+		if (reported != null) {
+			return reported;
+		}
+		return new TokenUsage(estimatePromptTokens(request), chunks, false);
+	}
+
+	/** About four characters a token, plus a few for each message's framing. */
+	static int estimatePromptTokens(ChatRequest request) {
+		int chars = 0;
+		for (ChatMessage message : request.messages()) {
+			chars += message.content().length();
+		}
+		return chars / 4 + 4 * request.messages().size();
+	}
+}

@@ -1,0 +1,219 @@
+package org.familiar.compute.embedded;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.model.ModelSupport;
+import com.github.tjake.jlama.model.functions.Generator;
+import com.github.tjake.jlama.safetensors.DType;
+import com.github.tjake.jlama.safetensors.SafeTensorSupport;
+import com.github.tjake.jlama.safetensors.prompt.PromptContext;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.familiar.compute.BackendUnavailableException;
+import org.familiar.compute.ChatMessage;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.ComputeSettings;
+import org.familiar.compute.FinishReason;
+import org.familiar.compute.backend.ChatBackend;
+import org.familiar.compute.backend.Generation;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small open model run inside the JVM by jlama (pure Java, Vector API). The model is looked for
+ * under {@code models-dir/OWNER_NAME}; if it is missing it is downloaded on first use, with
+ * progress logged and shown in the model list; if that fails (offline), the request fails with a
+ * message that names both fixes. See {@code docs/embedded-engine.md} for why jlama.
+ */
+public final class EmbeddedBackend extends ChatBackend {
+
+	public static final String NAME = "embedded";
+
+	private static final Logger log = LoggerFactory.getLogger(EmbeddedBackend.class);
+
+	private final String owner;
+
+	private final String model;
+
+	private final Path modelsDir;
+
+	private final int defaultMaxTokens;
+
+	private final Object loading = new Object();
+
+	private volatile @Nullable AbstractModel loaded;
+
+	private volatile @Nullable String progress;
+
+	public EmbeddedBackend(ComputeSettings.Embedded settings, Path home) {
+		super(NAME);
+		var parts = settings.model().split("/", 2);
+		this.owner = parts.length == 2 ? parts[0] : "";
+		this.model = parts.length == 2 ? parts[1] : parts[0];
+		this.modelsDir = settings.modelsDir() != null ? settings.modelsDir() : home.resolve("models");
+		this.defaultMaxTokens = settings.maxTokens();
+	}
+
+	/** The name clients use for the embedded model. */
+	public String modelId() {
+		return model;
+	}
+
+	/** Where the model's files are (or would be) kept. */
+	public Path modelDir() {
+		return SafeTensorSupport.constructLocalModelPath(modelsDir.toString(), owner.isEmpty() ? null : owner, model);
+	}
+
+	@Override
+	public List<String> probe() {
+		return List.of(model);
+	}
+
+	@Override
+	public String status(String ignored) {
+		if (!vectorApi()) {
+			return "unavailable: start the JVM with --add-modules jdk.incubator.vector";
+		}
+		if (loaded != null) {
+			return "ready";
+		}
+		var now = progress;
+		if (now != null) {
+			return now;
+		}
+		return SafeTensorSupport.isModelLocal(modelDir()) ? "downloaded" : "not downloaded (downloads on first use)";
+	}
+
+	@Override
+	protected void generate(ChatRequest request, String upstreamModel, Generation generation) {
+		var engine = load();
+		int maxTokens = request.maxTokens() != null ? request.maxTokens() : defaultMaxTokens;
+		float temperature = request.temperature() != null ? request.temperature().floatValue() : 0.3f;
+		Generator.Response response;
+		try {
+			response = engine.generate(UUID.randomUUID(), prompt(engine, request), temperature, maxTokens,
+					(piece, time) -> {
+						if (!generation.emit(piece)) {
+							throw new CallerGone();
+						}
+					});
+		}
+		catch (CallerGone gone) {
+			return;
+		}
+		generation.usage(response.promptTokens, response.generatedTokens);
+		generation.finish(response.finishReason == Generator.FinishReason.MAX_TOKENS ? FinishReason.LENGTH
+				: FinishReason.STOP);
+	}
+
+	private static PromptContext prompt(AbstractModel engine, ChatRequest request) {
+		var support = engine.promptSupport();
+		if (support.isPresent()) {
+			var builder = support.get().builder();
+			for (ChatMessage message : request.messages()) {
+				switch (message.role()) {
+					case SYSTEM -> builder.addSystemMessage(message.content());
+					case USER -> builder.addUserMessage(message.content());
+					case ASSISTANT -> builder.addAssistantMessage(message.content());
+				}
+			}
+			return builder.addGenerationPrompt(true).build();
+		}
+		var text = new StringBuilder();
+		for (ChatMessage message : request.messages()) {
+			text.append(message.role().id()).append(": ").append(message.content()).append('\n');
+		}
+		return PromptContext.of(text.append("assistant: ").toString());
+	}
+
+	private AbstractModel load() {
+		var engine = loaded;
+		if (engine != null) {
+			return engine;
+		}
+		if (!vectorApi()) {
+			throw new BackendUnavailableException(NAME, "The embedded engine needs the Vector API: start Java with "
+					+ "--add-modules jdk.incubator.vector (./mvnw spring-boot:run and ./familiar do), "
+					+ "or configure a model server with familiar.backends.NAME.url.", null);
+		}
+		synchronized (loading) {
+			if (loaded == null) {
+				var dir = download();
+				progress = "loading";
+				try {
+					log.info("Loading embedded model {} from {}", model, dir);
+					loaded = ModelSupport.loadModel(dir.toFile(), DType.F32, DType.I8);
+				}
+				catch (RuntimeException ex) {
+					throw new BackendUnavailableException(NAME, "The embedded model in " + dir
+							+ " could not be loaded (" + ex.getMessage() + "). Replace its files or delete the folder "
+							+ "to download it again.", ex);
+				}
+				finally {
+					progress = null;
+				}
+			}
+			return loaded;
+		}
+	}
+
+	private Path download() {
+		var dir = modelDir();
+		if (SafeTensorSupport.isModelLocal(dir)) {
+			return dir;
+		}
+		log.info("Downloading embedded model {}/{} into {}", owner, model, modelsDir);
+		try {
+			SafeTensorSupport.maybeDownloadModel(modelsDir.toString(), Optional.ofNullable(owner.isEmpty() ? null : owner),
+					model, true, Optional.empty(), Optional.empty(), Optional.of(this::downloading));
+			return dir;
+		}
+		catch (IOException | RuntimeException ex) {
+			throw new BackendUnavailableException(NAME, "The embedded model " + owner + "/" + model
+					+ " is not downloaded and the download failed (" + describe(ex) + "). To fix: configure a model "
+					+ "server with familiar.backends.NAME.url=http://host:port/v1 (Ollama, llama.cpp, vLLM or a hosted "
+					+ "API), or place the model's files (config.json, tokenizer.json, *.safetensors) in " + dir + ".", ex);
+		}
+		finally {
+			progress = null;
+		}
+	}
+
+	private void downloading(String file, long done, long total) {
+		var percent = total > 0 ? done * 100 / total : 0;
+		var now = "downloading " + file + " " + percent + "%";
+		if (!now.equals(progress)) {
+			progress = now;
+			if (percent % 10 == 0) {
+				log.info("Embedded model: {}", now);
+			}
+		}
+	}
+
+	private static String describe(Throwable ex) {
+		return ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+	}
+
+	static boolean vectorApi() {
+		return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+	}
+
+	@Override
+	public void close() {
+		var engine = loaded;
+		if (engine != null) {
+			engine.close();
+		}
+	}
+
+	/** Thrown from jlama's token callback to stop generating when the caller has gone. */
+	private static final class CallerGone extends RuntimeException {
+
+		CallerGone() {
+			super(null, null, false, false);
+		}
+	}
+}

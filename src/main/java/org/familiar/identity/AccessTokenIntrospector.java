@@ -1,0 +1,53 @@
+package org.familiar.identity;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
+import org.springframework.security.oauth2.server.resource.introspection.BadOpaqueTokenException;
+import org.springframework.security.oauth2.server.resource.introspection.OpaqueTokenIntrospector;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns a bearer token into a {@link Caller} for Spring Security's resource server support, so
+ * APIs get token parsing, {@code WWW-Authenticate} and error handling from the library.
+ */
+@Component
+public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
+
+	private final IdentityManagement identity;
+
+	AccessTokenIntrospector(IdentityManagement identity) {
+		this.identity = identity;
+	}
+
+	@Override
+	public OAuth2AuthenticatedPrincipal introspect(String token) {
+		return identity.authenticate(token)
+			.map(TokenPrincipal::new)
+			.orElseThrow(() -> new BadOpaqueTokenException("The access token is not valid or has been revoked."));
+	}
+
+	record TokenPrincipal(Caller caller) implements OAuth2AuthenticatedPrincipal, CallerPrincipal {
+
+		private static final List<GrantedAuthority> AUTHORITIES = List.of(new SimpleGrantedAuthority("ROLE_USER"));
+
+		@Override
+		public Map<String, Object> getAttributes() {
+			return Map.of("sub", caller.person().toString(), "username", caller.username(), "workload",
+					caller.workload().id());
+		}
+
+		@Override
+		public Collection<? extends GrantedAuthority> getAuthorities() {
+			return AUTHORITIES;
+		}
+
+		@Override
+		public String getName() {
+			return caller.username();
+		}
+	}
+}

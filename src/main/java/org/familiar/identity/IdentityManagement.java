@@ -1,0 +1,193 @@
+package org.familiar.identity;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import org.familiar.compute.WorkloadClass;
+import org.jspecify.annotations.Nullable;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The identity module's entry point: accounts and personal access tokens.
+ *
+ * <p>Token secrets are 256 random bits, so they are stored as a SHA-256 hash (a slow password hash
+ * would add nothing but latency on every API call); passwords use the configured password encoder
+ * (Argon2id). Authenticated tokens are cached for a short time so the API hot path does not hit
+ * the database; revoking a token evicts it at once.
+ */
+@Service
+public class IdentityManagement {
+
+	static final String TOKEN_PREFIX = "fam_";
+
+	private static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+
+	static final int MIN_PASSWORD_LENGTH = 8;
+
+	private final People people;
+
+	private final AccessTokens tokens;
+
+	private final PasswordEncoder passwords;
+
+	private final Clock clock;
+
+	private final SecureRandom random = new SecureRandom();
+
+	private final AtomicBoolean anyone = new AtomicBoolean();
+
+	private final Cache<String, Optional<Caller>> callers = Caffeine.newBuilder()
+		.maximumSize(100_000)
+		.expireAfterWrite(Duration.ofSeconds(30))
+		.build();
+
+	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock) {
+		this.people = people;
+		this.tokens = tokens;
+		this.passwords = passwords;
+		this.clock = clock;
+	}
+
+	/** Whether any account exists yet; until one does, the web app asks for the first one. */
+	public boolean hasPeople() {
+		if (anyone.get()) {
+			return true;
+		}
+		boolean found = !people.isEmpty();
+		anyone.compareAndSet(false, found);
+		return found;
+	}
+
+	/**
+	 * Creates the very first account, which is an administrator.
+	 * @throws InvalidAccountException if an account exists already or the details are not valid
+	 */
+	@Transactional
+	public synchronized Person createFirstAccount(String username, String password) {
+		if (hasPeople()) {
+			throw new InvalidAccountException("Familiar already has an account; sign in instead.");
+		}
+		return addPerson(username, password, true, null);
+	}
+
+	/**
+	 * Adds a person.
+	 * @throws InvalidAccountException if the name is taken or not valid, or the password too short
+	 */
+	@Transactional
+	public Person addPerson(String username, String password, boolean admin, @Nullable String plan) {
+		var name = normalise(username);
+		if (!USERNAME.matcher(name).matches()) {
+			throw new InvalidAccountException(
+					"A username is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+		}
+		if (password.length() < MIN_PASSWORD_LENGTH) {
+			throw new InvalidAccountException("A password needs at least " + MIN_PASSWORD_LENGTH + " characters.");
+		}
+		if (people.byUsername(name).isPresent()) {
+			throw new InvalidAccountException("There is already an account named '" + name + "'.");
+		}
+		var person = new Person(PersonId.random(), name, admin, plan == null || plan.isBlank() ? null : plan.trim(),
+				clock.instant());
+		people.add(person, passwords.encode(password));
+		anyone.set(true);
+		return person;
+	}
+
+	public List<Person> people() {
+		return people.all();
+	}
+
+	public Optional<Person> person(PersonId id) {
+		return people.byId(id);
+	}
+
+	/** @throws PersonNotFoundException if nobody has that name */
+	public Person person(String username) {
+		return people.byUsername(normalise(username))
+			.map(People.Row::person)
+			.orElseThrow(() -> new PersonNotFoundException(username));
+	}
+
+	/** The stored password hash of a person, for Spring Security's sign-in only. */
+	Optional<People.Row> credentials(String username) {
+		return people.byUsername(normalise(username));
+	}
+
+	/**
+	 * Issues a personal access token. The returned secret is the only copy.
+	 */
+	@Transactional
+	public IssuedToken issueToken(PersonId person, String label, WorkloadClass workload) {
+		var cleanLabel = label.isBlank() ? "token" : label.strip();
+		if (cleanLabel.length() > 100) {
+			throw new InvalidAccountException("A token's name has at most 100 characters.");
+		}
+		var bytes = new byte[32];
+		random.nextBytes(bytes);
+		var secret = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+		var token = new AccessToken(new TokenId(UUID.randomUUID()), cleanLabel, secret.substring(secret.length() - 4),
+				workload, clock.instant(), null, null);
+		tokens.add(person, token, hash(secret));
+		return new IssuedToken(token, secret);
+	}
+
+	public List<AccessToken> tokens(PersonId person) {
+		return tokens.of(person);
+	}
+
+	/**
+	 * Revokes one of the person's tokens; it stops working at once on this instance.
+	 * @return whether the person had such a token
+	 */
+	@Transactional
+	public boolean revokeToken(PersonId person, TokenId token) {
+		var hash = tokens.revoke(person, token, clock.instant());
+		hash.ifPresent(callers::invalidate);
+		return hash.isPresent();
+	}
+
+	/** The caller a bearer token stands for, if it is an active personal access token. */
+	public Optional<Caller> authenticate(String secret) {
+		if (!secret.startsWith(TOKEN_PREFIX)) {
+			return Optional.empty();
+		}
+		return callers.get(hash(secret), this::lookUp);
+	}
+
+	private Optional<Caller> lookUp(String hash) {
+		return tokens.activeByHash(hash).map(holder -> {
+			tokens.markUsed(holder.token().id(), clock.instant());
+			return new Caller(holder.person(), holder.username(), holder.token().id(), holder.token().workload());
+		});
+	}
+
+	private static String normalise(String username) {
+		return username.strip().toLowerCase(Locale.ROOT);
+	}
+
+	static String hash(String secret) {
+		try {
+			var digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+			return HexFormat.of().formatHex(digest);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("SHA-256 is missing from this JVM", ex);
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package org.familiar.identity;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/** Everyone with an account. */
+@Repository
+class People {
+
+	private final JdbcClient jdbc;
+
+	People(JdbcClient jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	record Row(Person person, String passwordHash) {
+	}
+
+	void add(Person person, String passwordHash) {
+		jdbc.sql("""
+				insert into person (id, username, password_hash, admin, plan, created_at)
+				values (:id, :username, :hash, :admin, :plan, :created)""")
+			.param("id", person.id().value())
+			.param("username", person.username())
+			.param("hash", passwordHash)
+			.param("admin", person.admin())
+			.param("plan", person.plan())
+			.param("created", utc(person.createdAt()))
+			.update();
+	}
+
+	boolean isEmpty() {
+		return jdbc.sql("select count(*) from person").query(Long.class).single() == 0;
+	}
+
+	Optional<Row> byUsername(String username) {
+		return jdbc.sql("select * from person where username = :username")
+			.param("username", username)
+			.query(People::row)
+			.optional();
+	}
+
+	Optional<Person> byId(PersonId id) {
+		return jdbc.sql("select * from person where id = :id")
+			.param("id", id.value())
+			.query(People::row)
+			.optional()
+			.map(Row::person);
+	}
+
+	List<Person> all() {
+		return jdbc.sql("select * from person order by username").query(People::row).stream().map(Row::person).toList();
+	}
+
+	static OffsetDateTime utc(Instant instant) {
+		return instant.atOffset(ZoneOffset.UTC);
+	}
+
+	private static Row row(ResultSet rs, int n) throws SQLException {
+		var person = new Person(new PersonId(rs.getObject("id", UUID.class)), rs.getString("username"),
+				rs.getBoolean("admin"), rs.getString("plan"),
+				rs.getObject("created_at", OffsetDateTime.class).toInstant());
+		return new Row(person, rs.getString("password_hash"));
+	}
+}

@@ -1,0 +1,146 @@
+// Familiar web chat: sends a message, reads the reply as server-sent events from a streaming fetch,
+// renders markdown safely (marked + DOMPurify + highlight.js) and stops on request.
+(() => {
+  const main = document.querySelector('main.chat');
+  const messages = document.getElementById('messages');
+  const form = document.getElementById('composer');
+  const prompt = document.getElementById('prompt');
+  const send = document.getElementById('send');
+  const stop = document.getElementById('stop');
+  const model = document.getElementById('model');
+  const csrfToken = document.querySelector('meta[name=_csrf]')?.content;
+  const csrfHeader = document.querySelector('meta[name=_csrf_header]')?.content;
+  let conversation = main.dataset.conversation || null;
+  let controller = null;
+
+  const render = (element, text) => {
+    element.innerHTML = DOMPurify.sanitize(marked.parse(text));
+    element.querySelectorAll('pre code').forEach((block) => hljs.highlightElement(block));
+  };
+  document.querySelectorAll('.md').forEach((element) => render(element, element.textContent));
+  const scroll = () => { messages.scrollTop = messages.scrollHeight; };
+  scroll();
+
+  const bubble = (role) => {
+    messages.querySelector('.hint')?.remove();
+    const article = document.createElement('article');
+    article.className = `message ${role}`;
+    const content = document.createElement('div');
+    content.className = 'content md';
+    article.appendChild(content);
+    messages.appendChild(article);
+    return article;
+  };
+  const note = (article, text) => {
+    const status = document.createElement('div');
+    status.className = 'status';
+    status.textContent = text;
+    article.appendChild(status);
+  };
+
+  // Yields {event, data} from a text/event-stream response body.
+  async function* events(response) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        yield { event, data: data ? JSON.parse(data) : {} };
+      }
+    }
+  }
+
+  const busy = (on) => {
+    send.hidden = on;
+    stop.hidden = !on;
+    prompt.disabled = on;
+  };
+
+  async function submit(text) {
+    const mine = bubble('user');
+    mine.querySelector('.content').textContent = text;
+    const reply = bubble('assistant');
+    reply.classList.add('streaming');
+    const content = reply.querySelector('.content');
+    let markdown = '';
+    let pending = false;
+    const paint = () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => { pending = false; render(content, markdown); scroll(); });
+    };
+    controller = new AbortController();
+    busy(true);
+    try {
+      const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+      if (csrfHeader) headers[csrfHeader] = csrfToken;
+      const response = await fetch('/chat/send', {
+        method: 'POST', headers, signal: controller.signal,
+        body: JSON.stringify({ conversation, model: model.value, content: text }),
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.message || `The server answered ${response.status}.`);
+      }
+      for await (const { event, data } of events(response)) {
+        if (event === 'conversation') {
+          if (conversation !== data.id) {
+            conversation = data.id;
+            main.dataset.conversation = data.id;
+            history.replaceState(null, '', `/chat/${data.id}`);
+            document.title = `${data.title} · Familiar`;
+            document.body.dispatchEvent(new CustomEvent('conversation-added'));
+          }
+        } else if (event === 'token') {
+          markdown += data.t;
+          paint();
+        } else if (event === 'error') {
+          reply.classList.add('failed');
+          note(reply, `The reply failed: ${data.message}`);
+        } else if (event === 'done' && data.status === 'stopped') {
+          note(reply, 'Stopped.');
+        }
+      }
+    } catch (error) {
+      if (error.name === 'AbortError') {
+        note(reply, 'Stopped.');
+      } else {
+        reply.classList.add('failed');
+        note(reply, error.message);
+      }
+    } finally {
+      render(content, markdown);
+      reply.classList.remove('streaming');
+      busy(false);
+      controller = null;
+      prompt.focus();
+      scroll();
+    }
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = prompt.value.trim();
+    if (!text || controller) return;
+    prompt.value = '';
+    submit(text);
+  });
+  prompt.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  stop.addEventListener('click', () => controller?.abort());
+})();

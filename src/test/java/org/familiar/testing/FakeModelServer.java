@@ -1,0 +1,187 @@
+package org.familiar.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stand-in for an external OpenAI-compatible model server (the one fake the project allows),
+ * used by tests and by {@code bench/}. It replies {@code "Hello! You said: <last user message>"}
+ * word by word, and misbehaves on cue: a last message containing {@code [fail-mid]} gets three
+ * tokens and then a dropped connection, {@code [fail-500]} a 500, {@code [slow]} 200 ms per token.
+ *
+ * <p>Run alone: {@code java -cp target/test-classes:... org.familiar.testing.FakeModelServer PORT [DELAY_MS]}.
+ */
+public final class FakeModelServer implements AutoCloseable {
+
+	public static final String MODEL = "fake-model";
+
+	private static final ObjectMapper JSON = new ObjectMapper();
+
+	private final HttpServer server;
+
+	private final long tokenDelayMillis;
+
+	private final List<String> models;
+
+	/** Requests for chat completions received. */
+	public final AtomicInteger completions = new AtomicInteger();
+
+	/** Streams whose client went away before the reply ended. */
+	public final AtomicInteger cancelled = new AtomicInteger();
+
+	/** Streams that ended normally. */
+	public final AtomicInteger finished = new AtomicInteger();
+
+	public FakeModelServer(int port, long tokenDelayMillis, String... models) throws IOException {
+		this.tokenDelayMillis = tokenDelayMillis;
+		this.models = models.length == 0 ? List.of(MODEL) : List.of(models);
+		server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+		server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+		server.createContext("/v1/models", this::models);
+		server.createContext("/v1/chat/completions", this::complete);
+		server.start();
+	}
+
+	public static FakeModelServer start(String... models) throws IOException {
+		return new FakeModelServer(0, 0, models);
+	}
+
+	public int port() {
+		return server.getAddress().getPort();
+	}
+
+	public String baseUrl() {
+		return "http://127.0.0.1:" + port() + "/v1";
+	}
+
+	private void models(HttpExchange exchange) throws IOException {
+		var data = JSON.createArrayNode();
+		models.forEach(id -> data.addObject().put("id", id).put("object", "model").put("created", 0).put("owned_by", "fake"));
+		var body = JSON.createObjectNode().put("object", "list");
+		body.set("data", data);
+		respond(exchange, 200, JSON.writeValueAsBytes(body));
+	}
+
+	private void complete(HttpExchange exchange) throws IOException {
+		completions.incrementAndGet();
+		JsonNode request = JSON.readTree(exchange.getRequestBody());
+		var messages = request.path("messages");
+		var last = messages.isEmpty() ? "" : messages.get(messages.size() - 1).path("content").asText();
+		if (last.contains("[fail-500]")) {
+			respond(exchange, 500, "{\"error\":{\"message\":\"the model crashed\",\"type\":\"server_error\"}}".getBytes());
+			return;
+		}
+		var model = request.path("model").asText();
+		var tokens = tokens("Hello! You said: " + last);
+		int max = request.path("max_tokens").asInt(Integer.MAX_VALUE);
+		var finish = "stop";
+		if (tokens.size() > max) {
+			tokens = tokens.subList(0, max);
+			finish = "length";
+		}
+		int promptTokens = messages.size() * 4 + request.toString().length() / 8;
+		long delay = last.contains("[slow]") ? 200 : tokenDelayMillis;
+		if (!request.path("stream").asBoolean()) {
+			var body = JSON.createObjectNode().put("id", "fake-1").put("object", "chat.completion").put("created", 0).put("model", model);
+			var choice = body.putArray("choices").addObject().put("index", 0).put("finish_reason", finish);
+			choice.putObject("message").put("role", "assistant").put("content", String.join("", tokens));
+			usage(body, promptTokens, tokens.size());
+			respond(exchange, 200, JSON.writeValueAsBytes(body));
+			return;
+		}
+		exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+		exchange.sendResponseHeaders(200, 0);
+		OutputStream out = exchange.getResponseBody();
+		try {
+			for (int i = 0; i < tokens.size(); i++) {
+				if (i == 3 && last.contains("[fail-mid]")) {
+					throw new IllegalStateException("fake backend dies mid-stream");
+				}
+				if (delay > 0) {
+					Thread.sleep(delay);
+				}
+				var chunk = chunk(model);
+				chunk.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("content", tokens.get(i));
+				event(out, chunk);
+			}
+			var end = chunk(model);
+			end.withArray("choices").addObject().put("index", 0).put("finish_reason", finish).putObject("delta");
+			event(out, end);
+			if (request.path("stream_options").path("include_usage").asBoolean()) {
+				var usage = chunk(model);
+				usage.putArray("choices");
+				usage(usage, promptTokens, tokens.size());
+				event(out, usage);
+			}
+			out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+			out.close();
+			finished.incrementAndGet();
+		}
+		catch (IOException gone) {
+			cancelled.incrementAndGet();
+			exchange.close();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static ObjectNode chunk(String model) {
+		return JSON.createObjectNode().put("id", "fake-1").put("object", "chat.completion.chunk").put("created", 0).put("model", model);
+	}
+
+	private static void usage(ObjectNode body, int prompt, int completion) {
+		body.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+	}
+
+	private static void event(OutputStream out, JsonNode chunk) throws IOException {
+		out.write(("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+		out.flush();
+	}
+
+	/** Splits into word tokens, each keeping its leading space, so joining them restores the text. */
+	static List<String> tokens(String text) {
+		var tokens = new ArrayList<String>();
+		int start = 0;
+		for (int i = 1; i <= text.length(); i++) {
+			if (i == text.length() || text.charAt(i) == ' ') {
+				tokens.add(text.substring(start, i));
+				start = i;
+			}
+		}
+		return tokens;
+	}
+
+	private static void respond(HttpExchange exchange, int status, byte[] body) throws IOException {
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		exchange.sendResponseHeaders(status, body.length);
+		try (var out = exchange.getResponseBody()) {
+			out.write(body);
+		}
+	}
+
+	@Override
+	public void close() {
+		server.stop(0);
+	}
+
+	public static void main(String[] args) throws Exception {
+		int port = args.length > 0 ? Integer.parseInt(args[0]) : 8900;
+		long delay = args.length > 1 ? Long.parseLong(args[1]) : 0;
+		try (var server = new FakeModelServer(port, delay)) {
+			System.out.println("fake model server on " + server.baseUrl());
+			Thread.currentThread().join();
+		}
+	}
+}
