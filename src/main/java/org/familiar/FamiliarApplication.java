@@ -17,7 +17,7 @@ public class FamiliarApplication {
 
 	public static void main(String[] args) {
 		if (Cli.isCommand(args)) {
-			System.exit(Cli.run(args));
+			System.exit(Cli.run(args, FamiliarApplication.class));
 		}
 		SpringApplication.run(FamiliarApplication.class, args);
 	}

@@ -69,7 +69,7 @@
 
   async function submit(text) {
     const mine = bubble('user');
-    mine.querySelector('.content').textContent = text;
+    render(mine.querySelector('.content'), text);
     const reply = bubble('assistant');
     reply.classList.add('streaming');
     const content = reply.querySelector('.content');

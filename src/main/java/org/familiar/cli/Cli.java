@@ -3,7 +3,6 @@ package org.familiar.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.familiar.FamiliarApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -26,6 +25,8 @@ public final class Cli implements Runnable {
 
 	private static String[] springArgs = new String[0];
 
+	private static Class<?> application = Object.class;
+
 	@Override
 	public void run() {
 		new CommandLine(this).usage(System.out);
@@ -36,7 +37,13 @@ public final class Cli implements Runnable {
 		return split(args).command().stream().findFirst().filter(COMMANDS::contains).isPresent();
 	}
 
-	public static int run(String[] args) {
+	/**
+	 * Runs the command on the line.
+	 * @param app the Spring Boot application class to start for commands that need Familiar
+	 * @return the process exit code
+	 */
+	public static int run(String[] args, Class<?> app) {
+		application = app;
 		var split = split(args);
 		springArgs = split.spring().toArray(String[]::new);
 		return new CommandLine(new Cli()).setExecutionExceptionHandler((ex, commandLine, parsed) -> {
@@ -55,7 +62,7 @@ public final class Cli implements Runnable {
 
 	/** Starts Familiar without its web server, for one command. */
 	static ConfigurableApplicationContext start() {
-		return new SpringApplicationBuilder(FamiliarApplication.class).web(WebApplicationType.NONE)
+		return new SpringApplicationBuilder(application).web(WebApplicationType.NONE)
 			.logStartupInfo(false)
 			.bannerMode(org.springframework.boot.Banner.Mode.OFF)
 			.properties("logging.threshold.console=OFF", "spring.main.register-shutdown-hook=false",

@@ -15,6 +15,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /** A person's personal access tokens: create (shown once), list, revoke. */
 @Controller
@@ -29,6 +30,7 @@ class TokenPages {
 	@GetMapping("/settings/tokens")
 	String tokens(@AuthenticationPrincipal CallerPrincipal me, Model model) {
 		model.addAttribute("tokens", identity.tokens(me.caller().person()));
+		model.addAttribute("apiBase", ServletUriComponentsBuilder.fromCurrentContextPath().path("/v1").toUriString());
 		model.addAttribute("workloads", Arrays.stream(WorkloadClass.values()).map(WorkloadClass::id).toList());
 		return "identity/tokens";
 	}

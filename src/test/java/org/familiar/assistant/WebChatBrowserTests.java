@@ -1,0 +1,153 @@
+package org.familiar.assistant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.familiar.testing.FakeModelServer;
+import org.familiar.testing.TestHome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * A person's first minutes in headless Chromium (Debian's chromium and chromedriver; .ci/run
+ * installs them): create the first account, sign in, chat with a streamed reply rendered as
+ * markdown, stop a reply, reload and find everything again.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class WebChatBrowserTests {
+
+	static FakeModelServer backend;
+
+	static WebDriver browser;
+
+	@DynamicPropertySource
+	static void familiar(DynamicPropertyRegistry registry) throws IOException {
+		TestHome.isolate(registry);
+		backend = new FakeModelServer(0, 120);
+		registry.add("familiar.backends.fake.url", backend::baseUrl);
+	}
+
+	@BeforeAll
+	static void openBrowser() throws IOException {
+		var options = new ChromeOptions();
+		options.setBinary(System.getProperty("familiar.test.chromium", "/usr/bin/chromium"));
+		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+				"--no-first-run", "--window-size=1280,900",
+				"--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
+		var service = new ChromeDriverService.Builder()
+			.usingDriverExecutable(new File(System.getProperty("familiar.test.chromedriver", "/usr/bin/chromedriver")))
+			.build();
+		browser = new ChromeDriver(service, options);
+	}
+
+	@AfterAll
+	static void closeBrowser() {
+		if (browser != null) {
+			browser.quit();
+		}
+		backend.close();
+	}
+
+	@LocalServerPort
+	int port;
+
+	private WebDriverWait waiting(int seconds) {
+		return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(20));
+	}
+
+	private String lastReply() {
+		var replies = browser.findElements(By.cssSelector(".message.assistant .content"));
+		return replies.isEmpty() ? "" : replies.getLast().getText();
+	}
+
+	@Test
+	void firstRunSignInStreamedChatStopAndReload() {
+		browser.get("http://localhost:" + port + "/chat");
+		assertThat(browser.getCurrentUrl()).endsWith("/setup");
+		browser.findElement(By.name("username")).sendKeys("ada");
+		browser.findElement(By.name("password")).sendKeys("analytical engine");
+		browser.findElement(By.name("confirm")).sendKeys("analytical engine");
+		browser.findElement(By.cssSelector("button[type=submit]")).click();
+
+		waiting(10).until(b -> b.getCurrentUrl().contains("/login"));
+		assertThat(browser.getPageSource()).contains("Your account is ready");
+		browser.findElement(By.name("username")).sendKeys("ada");
+		browser.findElement(By.name("password")).sendKeys("analytical engine");
+		browser.findElement(By.cssSelector("button[type=submit]")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/chat"));
+
+		var model = waiting(10).until(b -> b.findElement(By.id("model")));
+		assertThat(model.getDomProperty("value")).isEqualTo(FakeModelServer.MODEL);
+
+		browser.findElement(By.id("prompt")).sendKeys("tell me **something** about `familiars` today", Keys.ENTER);
+		var sawPartial = new AtomicBoolean();
+		waiting(20).until(b -> {
+			var text = lastReply();
+			if (!text.isEmpty() && !text.contains("today")) {
+				sawPartial.set(true);
+			}
+			return text.contains("today") && b.findElements(By.cssSelector(".message.streaming")).isEmpty();
+		});
+		assertThat(sawPartial).as("the reply appeared piece by piece").isTrue();
+		var reply = browser.findElements(By.cssSelector(".message.assistant .content")).getLast();
+		assertThat(reply.findElement(By.tagName("strong")).getText()).isEqualTo("something");
+		assertThat(reply.findElement(By.tagName("code")).getText()).isEqualTo("familiars");
+		waiting(10).until(b -> b.getCurrentUrl().matches(".*/chat/[0-9a-f-]{36}$"));
+		var conversationUrl = browser.getCurrentUrl();
+
+		browser.findElement(By.id("prompt")).sendKeys("[slow] one two three four five six seven eight nine ten", Keys.ENTER);
+		waiting(10).until(b -> lastReply().startsWith("Hello!"));
+		browser.findElement(By.id("stop")).click();
+		waiting(10).until(b -> b.findElements(By.cssSelector(".message.assistant .status")).stream()
+			.anyMatch(s -> s.getText().contains("Stopped")));
+		waiting(10).until(b -> b.findElement(By.id("send")).isDisplayed());
+
+		// The server learns of the stop at its next write to the closed connection, then saves the
+		// partial reply as stopped; a reload shows it once that has happened.
+		waiting(10).until(b -> {
+			b.navigate().refresh();
+			return !b.findElements(By.cssSelector(".message.assistant.stopped")).isEmpty();
+		});
+		assertThat(browser.findElements(By.cssSelector(".message"))).hasSize(4);
+		assertThat(browser.getCurrentUrl()).isEqualTo(conversationUrl);
+		assertThat(browser.findElement(By.cssSelector("#conversations li.current")).getText())
+			.startsWith("tell me **something**");
+		var messages = browser.findElements(By.cssSelector(".message .content"));
+		assertThat(messages.get(1).findElement(By.tagName("strong")).getText()).isEqualTo("something");
+		assertThat(messages.get(3).getText()).startsWith("Hello!").doesNotContain("ten");
+		assertThat(browser.findElements(By.cssSelector(".message.assistant.stopped .status")))
+			.extracting(s -> s.getText())
+			.containsExactly("Stopped.");
+		screenshot("chat");
+	}
+
+	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */
+	private static void screenshot(String name) {
+		try {
+			var file = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.FILE);
+			var target = java.nio.file.Path.of("target", "screenshots", name + ".png");
+			Files.createDirectories(target.getParent());
+			Files.copy(file.toPath(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+}

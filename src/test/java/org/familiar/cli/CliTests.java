@@ -1,0 +1,131 @@
+package org.familiar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.familiar.FamiliarApplication;
+import org.familiar.compute.WorkloadClass;
+import org.familiar.identity.IdentityManagement;
+import org.familiar.testing.TestHome;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The CLI on the same data as a running Familiar (this test's context keeps the database open,
+ * as a server would): what it prints, where, and its exit codes.
+ */
+@SpringBootTest
+class CliTests {
+
+	static Map<String, String> config;
+
+	@DynamicPropertySource
+	static void familiar(DynamicPropertyRegistry registry) {
+		config = TestHome.isolate(registry);
+	}
+
+	@Autowired
+	IdentityManagement identity;
+
+	record Run(int exit, String out, String err) {
+	}
+
+	private static Run cli(String stdin, String... args) {
+		var line = new ArrayList<>(List.of(args));
+		config.forEach((key, value) -> line.add("--" + key + "=" + value));
+		InputStream in = System.in;
+		PrintStream out = System.out;
+		PrintStream err = System.err;
+		var stdout = new ByteArrayOutputStream();
+		var stderr = new ByteArrayOutputStream();
+		try {
+			System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+			System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+			System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+			int exit = Cli.run(line.toArray(String[]::new), FamiliarApplication.class);
+			return new Run(exit, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+		}
+		finally {
+			System.setIn(in);
+			System.setOut(out);
+			System.setErr(err);
+		}
+	}
+
+	/** Runs the CLI as its own JVM, as a person would, to see exactly what reaches stdout. */
+	private static Run process(String... args) throws Exception {
+		var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-cp", System.getProperty("java.class.path"), FamiliarApplication.class.getName()));
+		command.addAll(List.of(args));
+		config.forEach((key, value) -> command.add("--" + key + "=" + value));
+		var process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+		var err = new java.util.concurrent.CompletableFuture<String>();
+		Thread.ofVirtual().start(() -> {
+			try {
+				err.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+			}
+			catch (java.io.IOException ex) {
+				err.completeExceptionally(ex);
+			}
+		});
+		var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+		return new Run(process.exitValue(), out, err.get());
+	}
+
+	@Test
+	void addsPeopleAndPrintsOnlyTheTokenOnStandardOutput() throws Exception {
+		var added = cli("difference engine\n", "user", "add", "Charles", "--password-stdin", "--admin", "--plan", "pro");
+		assertThat(added.exit()).isZero();
+		assertThat(added.err()).contains("Added charles (administrator).");
+		var charles = identity.person("charles");
+		assertThat(charles.admin()).isTrue();
+		assertThat(charles.plan()).isEqualTo("pro");
+
+		var created = process("token", "create", "charles", "--name", "script", "--workload", "research");
+		assertThat(created.exit()).isZero();
+		assertThat(created.out()).matches("fam_[A-Za-z0-9_-]{43}\\n");
+		var caller = identity.authenticate(created.out().strip()).orElseThrow();
+		assertThat(caller.workload()).isEqualTo(WorkloadClass.RESEARCH);
+		assertThat(identity.tokens(charles.id())).extracting(t -> t.label()).contains("script");
+	}
+
+	@Test
+	void failsClearlyWithoutPrintingAToken() {
+		cli("long enough\n", "user", "add", "lovelace", "--password-stdin");
+		var duplicate = cli("long enough\n", "user", "add", "lovelace", "--password-stdin");
+		assertThat(duplicate.exit()).isEqualTo(1);
+		assertThat(duplicate.err()).contains("already an account named 'lovelace'");
+
+		var nobody = cli("", "token", "create", "nobody");
+		assertThat(nobody.exit()).isEqualTo(1);
+		assertThat(nobody.out()).doesNotContain("fam_");
+		assertThat(nobody.err()).contains("No person named 'nobody'");
+
+		var badClass = cli("", "token", "create", "lovelace", "--workload", "gpu-hog");
+		assertThat(badClass.exit()).isEqualTo(2);
+		assertThat(badClass.err()).contains("unknown workload class 'gpu-hog'");
+	}
+
+	@Test
+	void everyCommandHasHelp() {
+		var top = cli("", "--help");
+		assertThat(top.exit()).isZero();
+		assertThat(top.out()).contains("user", "token", "starts the server");
+		assertThat(cli("", "user", "add", "--help").out()).contains("--password-stdin", "--admin", "--plan");
+		assertThat(cli("", "token", "create", "--help").out()).contains("--workload", "--name");
+		assertThat(Cli.isCommand(new String[] { "--server.port=0" })).isFalse();
+		assertThat(Cli.isCommand(new String[] { "--familiar.home=/x", "token", "create", "a" })).isTrue();
+	}
+}

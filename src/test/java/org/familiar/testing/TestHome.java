@@ -1,0 +1,55 @@
+package org.familiar.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Locale;
+import java.util.UUID;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * Gives each test class its own Familiar: a fresh {@code familiar.home} (so its own H2 file) and,
+ * when the suite runs under the {@code postgres} profile ({@code .ci/run}), its own PostgreSQL
+ * schema in the {@code test} database. Call it from a {@code @DynamicPropertySource} method.
+ */
+public final class TestHome {
+
+	private TestHome() {
+	}
+
+	/**
+	 * Registers a fresh home (and schema) with the test's context.
+	 * @return the same settings, to pass to a CLI command that must work on the same data
+	 */
+	public static Map<String, String> isolate(DynamicPropertyRegistry registry) {
+		var properties = fresh();
+		properties.forEach((key, value) -> registry.add(key, () -> value));
+		return properties;
+	}
+
+	/** A fresh home (and schema), as configuration properties. */
+	public static Map<String, String> fresh() {
+		try {
+			var properties = new LinkedHashMap<String, String>();
+			var home = Files.createTempDirectory("familiar-test-");
+			properties.put("familiar.home", home.toString());
+			if (postgres()) {
+				var schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
+				var url = System.getenv().getOrDefault("FAMILIAR_DB_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+				properties.put("spring.datasource.url", url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema);
+				properties.put("spring.flyway.schemas", schema);
+				properties.put("spring.flyway.create-schemas", "true");
+			}
+			return properties;
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	public static boolean postgres() {
+		var profiles = System.getProperty("spring.profiles.active", System.getenv().getOrDefault("SPRING_PROFILES_ACTIVE", ""));
+		return profiles.contains("postgres");
+	}
+}
