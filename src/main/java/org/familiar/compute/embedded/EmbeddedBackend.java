@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
@@ -92,9 +93,17 @@ public final class EmbeddedBackend extends ChatBackend {
 		var engine = load();
 		int maxTokens = request.maxTokens() != null ? request.maxTokens() : defaultMaxTokens;
 		float temperature = request.temperature() != null ? request.temperature().floatValue() : 0.3f;
+		var prompt = prompt(engine, request);
+		// jlama's limit is on the whole sequence, prompt included, within the model's context.
+		int promptTokens = engine.getTokenizer().encode(prompt.getPrompt()).length;
+		int context = engine.getConfig().contextLength;
+		if (promptTokens >= context) {
+			throw new BackendRejectedException(NAME, 400, "The prompt has " + promptTokens
+					+ " tokens; the embedded model's context holds " + context + ".");
+		}
 		Generator.Response response;
 		try {
-			response = engine.generate(UUID.randomUUID(), prompt(engine, request), temperature, maxTokens,
+			response = engine.generate(UUID.randomUUID(), prompt, temperature, Math.min(context, promptTokens + maxTokens),
 					(piece, time) -> {
 						if (!generation.emit(piece)) {
 							throw new CallerGone();
