@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.embedded.EmbeddedBackend;
 import org.familiar.compute.openai.OpenAiBackend;
@@ -35,6 +36,8 @@ class ModelCatalogue implements DisposableBean {
 	private final Clock clock;
 
 	private volatile Instant refreshed = Instant.EPOCH;
+
+	private final ReentrantLock probing = new ReentrantLock();
 
 	/** A backend, its slots and its last known state. */
 	static final class Entry {
@@ -79,9 +82,15 @@ class ModelCatalogue implements DisposableBean {
 
 	/** Probes every backend at once (each probe on its own virtual thread). */
 	void refresh() {
-		refreshed = clock.instant();
-		try (var probes = Executors.newVirtualThreadPerTaskExecutor()) {
-			backends.values().forEach(entry -> probes.submit(() -> probe(entry)));
+		probing.lock();
+		try {
+			try (var probes = Executors.newVirtualThreadPerTaskExecutor()) {
+				backends.values().forEach(entry -> probes.submit(() -> probe(entry)));
+			}
+			refreshed = clock.instant();
+		}
+		finally {
+			probing.unlock();
 		}
 	}
 
@@ -130,6 +139,12 @@ class ModelCatalogue implements DisposableBean {
 	 */
 	List<Route> routes(String model) {
 		var routes = find(model);
+		if (routes.isEmpty() && probing.isLocked()) {
+			// A probe is under way (at start-up, say): its answer decides, not the stale list.
+			probing.lock();
+			probing.unlock();
+			routes = find(model);
+		}
 		if (routes.isEmpty() && clock.instant().isAfter(refreshed.plus(MIN_REFRESH))) {
 			refresh();
 			routes = find(model);
