@@ -32,8 +32,7 @@ class ConversationsTests {
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) throws IOException {
 		TestHome.isolate(registry);
-		backend = FakeModelServer.start();
-		registry.add("familiar.backends.fake.url", backend::baseUrl);
+		backend = FakeModelServer.serve(registry, "fake", 0);
 	}
 
 	@AfterAll

@@ -44,8 +44,7 @@ class OpenAiApiTests {
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) throws IOException {
 		TestHome.isolate(registry);
-		backend = FakeModelServer.start();
-		registry.add("familiar.backends.fake.url", backend::baseUrl);
+		backend = FakeModelServer.serve(registry, "fake", 0);
 		registry.add("familiar.backends.down.url", () -> "http://127.0.0.1:9/v1");
 		registry.add("familiar.backends.down.models", () -> "ghost-model");
 		registry.add("familiar.assistant.max-request-size", () -> "64KB");

@@ -39,8 +39,7 @@ class WebChatBrowserTests {
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) throws IOException {
 		TestHome.isolate(registry);
-		backend = new FakeModelServer(0, 120);
-		registry.add("familiar.backends.fake.url", backend::baseUrl);
+		backend = FakeModelServer.serve(registry, "fake", 120);
 	}
 
 	@BeforeAll

@@ -53,8 +53,15 @@ public final class FakeModelServer implements AutoCloseable {
 		server.start();
 	}
 
-	public static FakeModelServer start(String... models) throws IOException {
-		return new FakeModelServer(0, 0, models);
+	/**
+	 * Starts a fake server and configures it as Familiar's backend {@code name}; call it from a
+	 * {@code @DynamicPropertySource} method.
+	 */
+	public static FakeModelServer serve(org.springframework.test.context.DynamicPropertyRegistry registry, String name,
+			long tokenDelayMillis) throws IOException {
+		var server = new FakeModelServer(0, tokenDelayMillis);
+		registry.add("familiar.backends." + name + ".url", server::baseUrl);
+		return server;
 	}
 
 	public int port() {
