@@ -44,14 +44,20 @@ class WebChatBrowserTests {
 
 	@BeforeAll
 	static void openBrowser() throws IOException {
+		var chromium = System.getProperty("familiar.test.chromium", "/usr/bin/chromium");
+		var chromedriver = System.getProperty("familiar.test.chromedriver", "/usr/bin/chromedriver");
+		if (!new File(chromium).canExecute() || !new File(chromedriver).canExecute()) {
+			throw new IllegalStateException("The web UI tests need Chromium and its driver: apt-get install chromium "
+					+ "chromium-driver (.ci/run does), or point -Dfamiliar.test.chromium / -Dfamiliar.test.chromedriver at them.");
+		}
 		var options = new ChromeOptions();
-		options.setBinary(System.getProperty("familiar.test.chromium", "/usr/bin/chromium"));
+		options.setBinary(chromium);
 		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
 				"--no-first-run", "--window-size=1280,900",
 				"--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
 		var service = new ChromeDriverService.Builder()
-			.usingDriverExecutable(new File(System.getProperty("familiar.test.chromedriver", "/usr/bin/chromedriver")))
+			.usingDriverExecutable(new File(chromedriver))
 			.build();
 		browser = new ChromeDriver(service, options);
 	}
