@@ -27,5 +27,7 @@ class ModularityTests {
 			.writeModulesAsPlantUml()
 			.writeIndividualModulesAsPlantUml()
 			.writeModuleCanvases();
+		assertThat(java.nio.file.Path.of("docs/modules/components.puml")).isNotEmptyFile();
+		assertThat(java.nio.file.Path.of("docs/modules/module-assistant.adoc")).isNotEmptyFile();
 	}
 }

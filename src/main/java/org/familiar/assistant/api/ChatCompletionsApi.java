@@ -70,7 +70,7 @@ class ChatCompletionsApi {
 			Authentication authentication, HttpServletResponse response) throws IOException {
 		var caller = Caller.of(authentication).orElseThrow();
 		var request = toRequest(body, caller);
-		compute.requireModel(request.model());
+		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {
 			var result = compute.chat(request, text -> {
 			});
