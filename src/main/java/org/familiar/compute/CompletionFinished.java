@@ -3,12 +3,14 @@ package org.familiar.compute;
 import java.time.Duration;
 
 /**
- * A completion ended, however it ended; published once per request so usage can be settled.
+ * A completion ended, however it ended; published exactly once per request so usage can be settled.
+ * {@code REFUSED} means it never ran (no capacity, no backend); {@code backend} is empty when none
+ * was chosen.
  */
 public record CompletionFinished(String requestId, String requester, WorkloadClass workload, String model,
 		String backend, TokenUsage usage, Outcome outcome, Duration duration) {
 
 	public enum Outcome {
-		COMPLETED, CANCELLED, FAILED
+		COMPLETED, CANCELLED, FAILED, REFUSED
 	}
 }

@@ -1,47 +1,55 @@
 package org.familiar.compute;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.familiar.compute.CompletionFinished.Outcome;
+import org.familiar.compute.capacity.CapacityScheduler;
+import org.jspecify.annotations.Nullable;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 
 /**
- * The compute module's entry point: which models exist, and running a chat completion on a backend
- * that serves the model, within that backend's concurrency limit.
+ * The compute module's entry point: which models exist, and running a chat completion on the
+ * least-loaded healthy backend that serves the model, admitted by that backend's capacity
+ * scheduler.
  *
- * <p>Every request that reaches a backend ends in exactly one {@link CompletionFinished} event,
- * whether it completed, was cancelled by its caller or failed. A backend that cannot be reached
- * before the reply starts is marked down and the next backend serving the model is tried.
+ * <p>Every call to {@link #chat} ends in exactly one {@link CompletionFinished} event: completed,
+ * cancelled, failed, or refused (it never ran). A backend that cannot be reached, or answers with a
+ * server error before the reply starts, counts against its circuit breaker and the next backend
+ * serving the model is tried; once the reply has started, a failure ends it.
  */
 @Service
 public class ComputeManagement {
 
-	/** How long a request waits for a free slot on a busy backend before it is refused. */
-	private static final Duration SLOT_WAIT = Duration.ofSeconds(30);
-
 	private final ModelCatalogue catalogue;
+
+	private final ComputeSettings settings;
 
 	private final ApplicationEventPublisher events;
 
-	private final MeterRegistry meters;
+	private final CapacityMeters meters;
 
 	private final Clock clock;
 
-	ComputeManagement(ModelCatalogue catalogue, ApplicationEventPublisher events, MeterRegistry meters, Clock clock) {
+	private final AtomicLong turn = new AtomicLong();
+
+	ComputeManagement(ModelCatalogue catalogue, ComputeSettings settings, ApplicationEventPublisher events,
+			CapacityMeters meters, Clock clock) {
 		this.catalogue = catalogue;
+		this.settings = settings;
 		this.events = events;
 		this.meters = meters;
 		this.clock = clock;
 	}
 
-	/** Every model on every backend, with its state. */
+	/** Every model on every backend, with its state, and the aliases. */
 	public List<ModelInfo> models() {
 		return catalogue.models();
 	}
@@ -54,79 +62,206 @@ public class ComputeManagement {
 		catalogue.routes(model);
 	}
 
+	/** Each backend's slots, load by workload class and breaker state, for the admin page. */
+	public List<BackendCapacity> capacity() {
+		return catalogue.entries()
+			.stream()
+			.map(entry -> new BackendCapacity(entry.scheduler.load(), entry.healthy,
+					entry.breaker.getState().name().toLowerCase(), entry.weight))
+			.toList();
+	}
+
+	/**
+	 * One backend's capacity right now.
+	 * @param breaker {@code closed}, {@code open} or {@code half_open}
+	 */
+	public record BackendCapacity(CapacityScheduler.Load load, boolean healthy, String breaker, double weight) {
+	}
+
 	/**
 	 * Runs a chat completion, streaming the reply into {@code sink} on the calling thread (use a
-	 * virtual thread). When the sink throws, the backend request is closed and the partial reply
-	 * returned as cancelled.
+	 * virtual thread). The request may first wait for a slot, holding no backend connection; while
+	 * it waits, {@link TokenSink#callerGone()} is polled and a caller that left gives up its place.
+	 * When the sink throws, the backend request is closed and the partial reply returned as
+	 * cancelled.
 	 * @throws ModelNotFoundException if no backend serves the model
+	 * @throws CapacityExceededException if the request's class queue is full or it waited too long
 	 * @throws BackendUnavailableException if no backend serving it can take the request
 	 * @throws BackendFailedException if the backend failed; it carries the partial reply
 	 * @throws BackendRejectedException if the backend refused the request as invalid
 	 */
 	public ChatResult chat(ChatRequest request, TokenSink sink) {
-		BackendUnavailableException unavailable = null;
-		for (var route : catalogue.routes(request.model())) {
-			try {
-				return chatOn(route, request, sink);
-			}
-			catch (BackendUnavailableException ex) {
-				unavailable = ex;
-			}
-		}
-		throw unavailable;
-	}
-
-	private ChatResult chatOn(ModelCatalogue.Route route, ChatRequest request, TokenSink sink) {
-		var backend = route.entry().backend;
-		var slots = route.entry().slots;
-		try {
-			if (!slots.tryAcquire(SLOT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-				throw new BackendUnavailableException(backend.name(),
-						"Backend '" + backend.name() + "' is busy: all its slots stayed taken for " + SLOT_WAIT.toSeconds() + " s.", null);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new BackendUnavailableException(backend.name(), "Interrupted while waiting for backend '" + backend.name() + "'", ex);
-		}
 		var started = clock.instant();
+		var attempt = new Attempt();
 		try {
-			var result = backend.chat(request, route.upstreamModel(), sink);
-			finished(request, backend.name(), result.usage(),
-					result.finishReason() == FinishReason.CANCELLED ? Outcome.CANCELLED : Outcome.COMPLETED, started);
+			var result = attempt.run(request, sink);
+			attempt.outcome = result.finishReason() == FinishReason.CANCELLED ? Outcome.CANCELLED : Outcome.COMPLETED;
+			attempt.usage = result.usage();
 			return result;
 		}
 		catch (BackendFailedException ex) {
-			finished(request, backend.name(), ex.partial().usage(), Outcome.FAILED, started);
+			attempt.outcome = Outcome.FAILED;
+			attempt.usage = ex.partial().usage();
 			throw ex;
 		}
-		catch (BackendUnavailableException ex) {
-			catalogue.markDown(backend.name(), ex.getMessage());
-			finished(request, backend.name(), new TokenUsage(0, 0, false), Outcome.FAILED, started);
-			throw ex;
-		}
-		catch (BackendRejectedException ex) {
-			finished(request, backend.name(), new TokenUsage(0, 0, false), Outcome.FAILED, started);
+		catch (BackendException ex) {
+			attempt.outcome = Outcome.FAILED;
 			throw ex;
 		}
 		finally {
-			slots.release();
+			var duration = Duration.between(started, clock.instant());
+			if (attempt.entry != null && attempt.outcome != Outcome.REFUSED) {
+				meters.completed(attempt.entry.backend.name(), request.workload(), attempt.outcome, duration,
+						Duration.ofNanos(System.nanoTime() - attempt.admittedAt), attempt.usage);
+			}
+			events.publishEvent(new CompletionFinished(request.requestId(), request.requester(), request.workload(),
+					request.model(), attempt.entry == null ? "" : attempt.entry.backend.name(), attempt.usage,
+					attempt.outcome, duration));
 		}
 	}
 
-	private void finished(ChatRequest request, String backend, TokenUsage usage, Outcome outcome, Instant started) {
-		var duration = Duration.between(started, clock.instant());
-		Timer.builder("familiar.completions")
-			.description("Chat completions by backend, workload class and outcome")
-			.tags("backend", backend, "workload", request.workload().id(), "outcome", outcome.name().toLowerCase())
-			.register(meters)
-			.record(duration);
-		Counter.builder("familiar.tokens")
-			.description("Tokens processed, by backend and kind")
-			.tags("backend", backend, "kind", "completion")
-			.register(meters)
-			.increment(usage.completionTokens());
-		events.publishEvent(new CompletionFinished(request.requestId(), request.requester(), request.workload(),
-				request.model(), backend, usage, outcome, duration));
+	/** One request's way through routing, admission and the backend; its last state settles the event. */
+	private final class Attempt {
+
+		ModelCatalogue.@Nullable Entry entry;
+
+		Outcome outcome = Outcome.REFUSED;
+
+		TokenUsage usage = new TokenUsage(0, 0, false);
+
+		/** When the slot was granted ({@link System#nanoTime}). */
+		long admittedAt = System.nanoTime();
+
+		ChatResult run(ChatRequest request, TokenSink sink) {
+			BackendUnavailableException unavailable = null;
+			BackendFailedException lastFailure = null;
+			for (var route : plan(catalogue.routes(request.model()))) {
+				entry = route.entry();
+				if (!entry.usable() && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
+					unavailable = breakerOpen(entry);
+					continue;
+				}
+				CapacityScheduler.Ticket ticket;
+				try {
+					ticket = entry.scheduler.request(request.workload(), request.requester());
+				}
+				catch (CapacityExceededException ex) {
+					meters.refused(entry.backend.name(), request.workload(), "queue_full");
+					throw ex;
+				}
+				try {
+					if (!admitted(ticket, request, sink)) {
+						return cancelledWhileWaiting(request);
+					}
+					if (!entry.breaker.tryAcquirePermission()) {
+						unavailable = breakerOpen(entry);
+						continue;
+					}
+					long start = System.nanoTime();
+					try {
+						var result = entry.backend.chat(request, route.upstreamModel(), sink);
+						entry.breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+						return result;
+					}
+					catch (BackendRejectedException ex) {
+						entry.breaker.releasePermission();
+						throw ex;
+					}
+					catch (BackendException ex) {
+						entry.breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, ex);
+						meters.backendError(entry.backend.name(), ex);
+						if (ex instanceof BackendUnavailableException down) {
+							unavailable = down;
+							continue;
+						}
+						if (ex instanceof BackendFailedException failed && failed.partial().text().isEmpty()) {
+							// A server error before the first token: another backend may still serve it.
+							lastFailure = failed;
+							continue;
+						}
+						throw ex;
+					}
+				}
+				catch (CapacityExceededException ex) {
+					meters.refused(entry.backend.name(), request.workload(), "max_wait");
+					throw ex;
+				}
+				finally {
+					ticket.release();
+				}
+			}
+			if (lastFailure != null) {
+				throw lastFailure;
+			}
+			throw unavailable != null ? unavailable
+					: new BackendUnavailableException("", "No backend serving '" + request.model() + "' is available.", null);
+		}
+
+		/**
+		 * Waits for the ticket's slot, checking that the caller is still there.
+		 * @return {@code false} if the caller left while waiting
+		 * @throws CapacityExceededException if the class's max-wait passed
+		 */
+		private boolean admitted(CapacityScheduler.Ticket ticket, ChatRequest request, TokenSink sink) {
+			var entry = this.entry;
+			var maxWait = entry.scheduler.policy(request.workload()).maxWait();
+			long deadline = System.nanoTime() + maxWait.toNanos();
+			var check = settings.capacity().disconnectCheck();
+			try {
+				while (!ticket.await(check)) {
+					if (sink.callerGone()) {
+						return false;
+					}
+					long left = deadline - System.nanoTime();
+					if (left <= 0) {
+						throw new CapacityExceededException(entry.backend.name(), request.workload(),
+								"The request waited " + seconds(maxWait) + " for capacity on backend '"
+										+ entry.backend.name() + "' (the limit for " + request.workload().id()
+										+ " requests); try again later.",
+								ticket.retryAfter());
+					}
+					check = Duration.ofNanos(Math.min(check.toNanos(), left));
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+			meters.admitted(entry.backend.name(), request.workload(), ticket.waited());
+			admittedAt = System.nanoTime();
+			return true;
+		}
+
+		private static String seconds(Duration duration) {
+			return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s"
+					: String.format(java.util.Locale.ROOT, "%.1f s", duration.toMillis() / 1000.0);
+		}
+
+		private BackendUnavailableException breakerOpen(ModelCatalogue.Entry entry) {
+			return new BackendUnavailableException(entry.backend.name(), "Backend '" + entry.backend.name()
+					+ "' kept failing and is out of rotation for " + seconds(settings.breaker().cooldown())
+					+ " before it is tried again.", null);
+		}
+
+		private ChatResult cancelledWhileWaiting(ChatRequest request) {
+			meters.refused(entry.backend.name(), request.workload(), "caller_gone");
+			return new ChatResult(request.requestId(), request.model(), entry.backend.name(), "", FinishReason.CANCELLED,
+					new TokenUsage(0, 0, false));
+		}
+	}
+
+	/**
+	 * Usable backends first, least loaded per weighted slot first, equally loaded ones in turn; the
+	 * rest as a last resort.
+	 */
+	private List<ModelCatalogue.Route> plan(List<ModelCatalogue.Route> routes) {
+		if (routes.size() == 1) {
+			return routes;
+		}
+		var ordered = new ArrayList<>(routes);
+		Collections.rotate(ordered, (int) (turn.getAndIncrement() % ordered.size()));
+		ordered.sort(Comparator.comparing((ModelCatalogue.Route r) -> !r.entry().usable())
+			.thenComparingDouble(r -> r.entry().load()));
+		return ordered;
 	}
 }

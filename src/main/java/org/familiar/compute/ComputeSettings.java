@@ -3,38 +3,50 @@ package org.familiar.compute;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.familiar.compute.capacity.CapacityScheduler;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Model backends and the embedded engine, bound from {@code familiar.*}; every key is listed in
- * {@code docs/configuration.md}.
+ * Model backends, routing, the capacity policy and the embedded engine, bound from
+ * {@code familiar.*}; every key is listed in {@code docs/configuration.md}.
  *
  * @param home where Familiar keeps its database, keys and downloaded models
  * @param backends OpenAI-compatible servers by name ({@code familiar.backends.NAME.url})
+ * @param aliases model names that stand for one or more models ({@code familiar.aliases.default=a,b})
  * @param embedded the in-JVM engine
  * @param healthCheckInterval how often backends are probed ({@code GET /models})
+ * @param capacity how backend slots are shared between workload classes
+ * @param breaker when a failing backend is taken out of rotation, and for how long
  */
 @ConfigurationProperties("familiar")
-public record ComputeSettings(Path home, Map<String, Backend> backends, @DefaultValue Embedded embedded,
-		@DefaultValue("PT30S") Duration healthCheckInterval) {
+public record ComputeSettings(Path home, Map<String, Backend> backends, Map<String, List<String>> aliases,
+		@DefaultValue Embedded embedded, @DefaultValue("PT30S") Duration healthCheckInterval,
+		@DefaultValue Capacity capacity, @DefaultValue Breaker breaker) {
 
 	public ComputeSettings {
-		backends = backends == null ? Map.of() : Map.copyOf(backends);
+		// Configuration order is kept: it breaks ties between equally loaded backends at start.
+		backends = backends == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(backends));
+		aliases = aliases == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
 	}
 
 	/**
 	 * @param url base URL of the OpenAI-compatible API, ending in {@code /v1}
 	 * @param apiKey sent as a bearer token, if set
 	 * @param models the models to offer; when empty, discovered from {@code GET /models}
-	 * @param maxConcurrent how many requests the backend gets at once
+	 * @param maxConcurrent how many requests the backend gets at once (its slots)
 	 * @param timeout the longest a single request may take
+	 * @param weight how much load the backend takes relative to others serving the same model
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,
-			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout) {
+			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout,
+			@DefaultValue("1") double weight) {
 	}
 
 	/**
@@ -48,5 +60,72 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, @Default
 			@DefaultValue("tjake/Llama-3.2-1B-Instruct-JQ4") String model, @Nullable Path modelsDir,
 			@DefaultValue("1") int maxConcurrent,
 			@DefaultValue("512") int maxTokens) {
+	}
+
+	/**
+	 * @param classes the policy per workload class; keys left out keep their defaults
+	 * @param disconnectCheck how often a waiting request checks that its caller is still there
+	 */
+	public record Capacity(Map<String, ClassPolicy> classes, @DefaultValue("PT0.2S") Duration disconnectCheck) {
+
+		/**
+		 * The default policy: when capacity is short, research gets the largest share, and chat
+		 * keeps a floor of one slot per backend so it never starves.
+		 */
+		static final Map<WorkloadClass, CapacityScheduler.Policy> DEFAULTS = Map.of(
+				WorkloadClass.INTERACTIVE, new CapacityScheduler.Policy(3, 1, 100, Duration.ofSeconds(30)),
+				WorkloadClass.APP, new CapacityScheduler.Policy(2, 0, 100, Duration.ofSeconds(30)),
+				WorkloadClass.BATCH, new CapacityScheduler.Policy(1, 0, 1000, Duration.ofMinutes(5)),
+				WorkloadClass.RESEARCH, new CapacityScheduler.Policy(4, 0, 1000, Duration.ofMinutes(10)));
+
+		public Capacity {
+			classes = classes == null ? Map.of() : Map.copyOf(classes);
+			for (var name : classes.keySet()) {
+				if (WorkloadClass.parse(name).isEmpty()) {
+					throw new IllegalArgumentException("familiar.capacity.classes." + name
+							+ " is not a workload class; use interactive, app, batch or research");
+				}
+			}
+		}
+
+		/** The configured policy for every class, defaults filled in. */
+		public Map<WorkloadClass, CapacityScheduler.Policy> policies() {
+			var policies = new EnumMap<WorkloadClass, CapacityScheduler.Policy>(WorkloadClass.class);
+			for (var workload : WorkloadClass.values()) {
+				var fallback = DEFAULTS.get(workload);
+				var configured = classes.entrySet()
+					.stream()
+					.filter(e -> WorkloadClass.parse(e.getKey()).orElseThrow() == workload)
+					.map(Map.Entry::getValue)
+					.findFirst()
+					.orElse(new ClassPolicy(null, null, null, null));
+				policies.put(workload,
+						new CapacityScheduler.Policy(configured.share() != null ? configured.share() : fallback.share(),
+								configured.floor() != null ? configured.floor() : fallback.floor(),
+								configured.maxQueue() != null ? configured.maxQueue() : fallback.maxQueue(),
+								configured.maxWait() != null ? configured.maxWait() : fallback.maxWait()));
+			}
+			return policies;
+		}
+	}
+
+	/**
+	 * One class's policy; any key left out keeps its default.
+	 * @param share weight under contention, relative to the other classes
+	 * @param floor slots per backend the class is served first for while it has demand
+	 * @param maxQueue the most requests of the class that wait per backend
+	 * @param maxWait the longest a request waits for a slot before it gets 429
+	 */
+	public record ClassPolicy(@Nullable Double share, @Nullable Integer floor, @Nullable Integer maxQueue,
+			@Nullable Duration maxWait) {
+	}
+
+	/**
+	 * A circuit breaker per backend (Resilience4j): over the last {@code window} calls, once
+	 * {@code minimumCalls} were made, a failure rate of {@code failureRate} percent takes the
+	 * backend out for {@code cooldown}; then a few trial calls decide whether it is back.
+	 */
+	public record Breaker(@DefaultValue("50") float failureRate, @DefaultValue("5") int minimumCalls,
+			@DefaultValue("20") int window, @DefaultValue("PT30S") Duration cooldown) {
 	}
 }

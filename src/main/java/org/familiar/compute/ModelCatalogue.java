@@ -8,9 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.familiar.compute.backend.ChatBackend;
+import org.familiar.compute.capacity.CapacityScheduler;
 import org.familiar.compute.embedded.EmbeddedBackend;
 import org.familiar.compute.openai.OpenAiBackend;
 import org.jspecify.annotations.Nullable;
@@ -20,9 +23,10 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 /**
- * The backends from configuration, what each serves and whether it answers. Probes run at start-up
- * and every {@code familiar.health-check-interval}; a request for a model nobody is known to serve
- * triggers a fresh probe (at most every few seconds) before it is refused.
+ * The backends from configuration, what each serves, whether it answers, its capacity scheduler
+ * and its circuit breaker. Probes run at start-up and every {@code familiar.health-check-interval};
+ * a request for a model nobody is known to serve triggers a fresh probe (at most every few seconds)
+ * before it is refused. Aliases ({@code familiar.aliases}) stand for one or more models.
  */
 @Component
 class ModelCatalogue implements DisposableBean {
@@ -33,18 +37,24 @@ class ModelCatalogue implements DisposableBean {
 
 	private final Map<String, Entry> backends = new LinkedHashMap<>();
 
+	private final Map<String, List<String>> aliases;
+
 	private final Clock clock;
 
 	private volatile Instant refreshed = Instant.EPOCH;
 
 	private final ReentrantLock probing = new ReentrantLock();
 
-	/** A backend, its slots and its last known state. */
+	/** A backend, its slots, its breaker and its last known state. */
 	static final class Entry {
 
 		final ChatBackend backend;
 
-		final Semaphore slots;
+		final CapacityScheduler scheduler;
+
+		final CircuitBreaker breaker;
+
+		final double weight;
 
 		final List<String> configuredModels;
 
@@ -54,11 +64,26 @@ class ModelCatalogue implements DisposableBean {
 
 		volatile String message = "not checked yet";
 
-		Entry(ChatBackend backend, int maxConcurrent, List<String> configuredModels) {
+		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
+				List<String> configuredModels) {
 			this.backend = backend;
-			this.slots = new Semaphore(Math.max(1, maxConcurrent), true);
+			this.scheduler = scheduler;
+			this.breaker = breaker;
+			this.weight = weight > 0 ? weight : 1;
 			this.configuredModels = List.copyOf(configuredModels);
 			this.models = this.configuredModels;
+		}
+
+		/** Whether requests should go here: answering, and its breaker not open. */
+		boolean usable() {
+			return healthy && breaker.getState() != CircuitBreaker.State.OPEN
+					&& breaker.getState() != CircuitBreaker.State.FORCED_OPEN;
+		}
+
+		/** Requests running or waiting per weighted slot. */
+		double load() {
+			var load = scheduler.load();
+			return (load.running() + load.waiting()) / (load.slots() * weight);
 		}
 	}
 
@@ -66,14 +91,20 @@ class ModelCatalogue implements DisposableBean {
 	record Route(Entry entry, String upstreamModel) {
 	}
 
-	ModelCatalogue(ComputeSettings settings, Clock clock) {
+	ModelCatalogue(ComputeSettings settings, Clock clock, CircuitBreakerRegistry breakers) {
 		this.clock = clock;
+		this.aliases = settings.aliases();
+		var policies = settings.capacity().policies();
 		settings.backends()
 			.forEach((name, backend) -> backends.put(name,
-					new Entry(new OpenAiBackend(name, backend), backend.maxConcurrent(), backend.models())));
+					new Entry(new OpenAiBackend(name, backend),
+							new CapacityScheduler(name, Math.max(1, backend.maxConcurrent()), policies, clock),
+							breakers.circuitBreaker(name), backend.weight(), backend.models())));
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
 			var embedded = new EmbeddedBackend(settings.embedded(), settings.home());
-			var entry = new Entry(embedded, settings.embedded().maxConcurrent(), List.of(embedded.modelId()));
+			var entry = new Entry(embedded, new CapacityScheduler(EmbeddedBackend.NAME,
+					Math.max(1, settings.embedded().maxConcurrent()), policies, clock),
+					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, List.of(embedded.modelId()));
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(EmbeddedBackend.NAME, entry);
@@ -113,12 +144,22 @@ class ModelCatalogue implements DisposableBean {
 		}
 	}
 
-	void markDown(String backend, String message) {
-		var entry = backends.get(backend);
-		if (entry != null && !(entry.backend instanceof EmbeddedBackend)) {
-			entry.healthy = false;
-			entry.message = message;
-		}
+	/** The breaker settings every backend gets. */
+	static CircuitBreakerConfig breakerConfig(ComputeSettings.Breaker breaker) {
+		return CircuitBreakerConfig.custom()
+			.failureRateThreshold(breaker.failureRate())
+			.minimumNumberOfCalls(breaker.minimumCalls())
+			.slidingWindowSize(Math.max(breaker.window(), breaker.minimumCalls()))
+			.waitDurationInOpenState(breaker.cooldown())
+			.permittedNumberOfCallsInHalfOpenState(Math.min(3, breaker.minimumCalls()))
+			.automaticTransitionFromOpenToHalfOpenEnabled(true)
+			.recordExceptions(BackendException.class)
+			.ignoreExceptions(BackendRejectedException.class)
+			.build();
+	}
+
+	List<Entry> entries() {
+		return List.copyOf(backends.values());
 	}
 
 	List<ModelInfo> models() {
@@ -129,12 +170,19 @@ class ModelCatalogue implements DisposableBean {
 				models.add(new ModelInfo(model, entry.backend.name(), entry.healthy, status));
 			}
 		}
+		aliases.forEach((alias, targets) -> {
+			var routes = find(alias);
+			if (!routes.isEmpty()) {
+				boolean up = routes.stream().anyMatch(route -> route.entry().usable());
+				models.add(new ModelInfo(alias, "alias", up, "alias for " + String.join(", ", targets)));
+			}
+		});
 		return models;
 	}
 
 	/**
-	 * The backends that serve a model, healthy ones first. A name of the form {@code BACKEND/MODEL}
-	 * picks the backend.
+	 * The backends that serve a model (or an alias's models), healthy ones first. A name of the form
+	 * {@code BACKEND/MODEL} picks the backend.
 	 * @throws ModelNotFoundException if no backend serves it
 	 */
 	List<Route> routes(String model) {
@@ -156,6 +204,17 @@ class ModelCatalogue implements DisposableBean {
 	}
 
 	private List<Route> find(String model) {
+		var targets = aliases.get(model);
+		if (targets != null) {
+			var routes = new ArrayList<Route>();
+			targets.forEach(target -> served(target).stream().filter(r -> !routes.contains(r)).forEach(routes::add));
+			return routes;
+		}
+		return served(model);
+	}
+
+	/** The backends that serve a model itself (aliases do not nest). */
+	private List<Route> served(String model) {
 		var healthy = new ArrayList<Route>();
 		var down = new ArrayList<Route>();
 		for (var entry : backends.values()) {

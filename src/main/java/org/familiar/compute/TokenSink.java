@@ -11,4 +11,12 @@ import java.io.IOException;
 public interface TokenSink {
 
 	void accept(String text) throws IOException;
+
+	/**
+	 * Whether the caller has gone away; polled while the request waits for a slot, so a client
+	 * that disconnects gives up its place at once. Called on the requesting thread.
+	 */
+	default boolean callerGone() {
+		return false;
+	}
 }

@@ -2,6 +2,7 @@ package org.familiar.assistant.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +17,10 @@ import org.familiar.compute.BackendFailedException;
 import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ChatResult;
+import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.compute.ComputeManagement;
+import org.familiar.compute.FinishReason;
+import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
@@ -67,18 +71,30 @@ class ChatCompletionsApi {
 
 	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(@RequestBody ChatCompletionRequest body,
-			Authentication authentication, HttpServletResponse response) throws IOException {
+			Authentication authentication, HttpServletRequest httpRequest, HttpServletResponse response)
+			throws IOException {
 		var caller = Caller.of(authentication).orElseThrow();
 		var request = toRequest(body, caller);
 		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {
-			var result = compute.chat(request, text -> {
+			var result = compute.chat(request, new TokenSink() {
+				@Override
+				public void accept(String text) {
+				}
+
+				@Override
+				public boolean callerGone() {
+					return ClientConnection.closed(httpRequest);
+				}
 			});
+			if (result.finishReason() == FinishReason.CANCELLED) {
+				return null;
+			}
 			return ResponseEntity.ok(completion(request, result));
 		}
-		var stream = new SseStream(request, response);
+		var stream = new SseStream(request, response, httpRequest);
 		try {
-			var result = compute.chat(request, stream::token);
+			var result = compute.chat(request, stream);
 			stream.finish(result, body.includeUsage());
 		}
 		catch (BackendFailedException ex) {
@@ -181,11 +197,13 @@ class ChatCompletionsApi {
 	}
 
 	/** Server-sent events in OpenAI's chunk format; the response is committed at the first token. */
-	private final class SseStream {
+	private final class SseStream implements TokenSink {
 
 		private final ChatRequest request;
 
 		private final HttpServletResponse response;
+
+		private final HttpServletRequest httpRequest;
 
 		private final long created = created();
 
@@ -193,12 +211,19 @@ class ChatCompletionsApi {
 
 		boolean open;
 
-		SseStream(ChatRequest request, HttpServletResponse response) {
+		SseStream(ChatRequest request, HttpServletResponse response, HttpServletRequest httpRequest) {
 			this.request = request;
 			this.response = response;
+			this.httpRequest = httpRequest;
 		}
 
-		void token(String text) throws IOException {
+		@Override
+		public boolean callerGone() {
+			return ClientConnection.closed(httpRequest);
+		}
+
+		@Override
+		public void accept(String text) throws IOException {
 			if (!open) {
 				start();
 			}
@@ -207,6 +232,9 @@ class ChatCompletionsApi {
 		}
 
 		void finish(ChatResult result, boolean includeUsage) throws IOException {
+			if (result.finishReason() == FinishReason.CANCELLED) {
+				return;
+			}
 			if (!open) {
 				start();
 			}

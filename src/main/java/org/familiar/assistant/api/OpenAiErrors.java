@@ -8,6 +8,7 @@ import org.familiar.compute.BackendException;
 import org.familiar.compute.BackendFailedException;
 import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
+import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ModelNotFoundException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -83,6 +84,18 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> modelNotFound(ModelNotFoundException ex) {
 		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", "model", "model_not_found");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> capacity(CapacityExceededException ex) {
+		return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+			.header("Retry-After", Long.toString(Math.max(1, ex.retryAfter().toSeconds())))
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body(ex));
+	}
+
+	static OpenAiError body(CapacityExceededException ex) {
+		return OpenAiError.of(ex.getMessage(), "requests", null, "rate_limit_exceeded");
 	}
 
 	@ExceptionHandler

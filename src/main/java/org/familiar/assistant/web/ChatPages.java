@@ -1,6 +1,7 @@
 package org.familiar.assistant.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,7 +12,9 @@ import org.familiar.assistant.AssistantManagement;
 import org.familiar.assistant.AssistantSettings;
 import org.familiar.assistant.ConversationNotFoundException;
 import org.familiar.compute.ComputeManagement;
+import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.compute.ModelInfo;
+import org.familiar.compute.TokenSink;
 import org.familiar.identity.CallerPrincipal;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
@@ -85,7 +88,7 @@ class ChatPages {
 
 	@PostMapping("/chat/send")
 	@Nullable ResponseEntity<Map<String, String>> send(@AuthenticationPrincipal CallerPrincipal me,
-			@RequestBody Send send, HttpServletResponse response) throws IOException {
+			@RequestBody Send send, HttpServletRequest request, HttpServletResponse response) throws IOException {
 		var text = send.content() == null ? "" : send.content().strip();
 		if (text.isEmpty() || send.model() == null || send.model().isBlank()) {
 			return ResponseEntity.badRequest().body(Map.of("message", "Write a message and pick a model."));
@@ -96,8 +99,17 @@ class ChatPages {
 			var conversation = send.conversation() != null ? assistant.conversation(caller, send.conversation())
 					: assistant.start(caller, send.model(), text);
 			events.send("conversation", Map.of("id", conversation.id().toString(), "title", conversation.title()));
-			var reply = assistant.reply(caller, conversation.id(), send.model(), text,
-					piece -> events.send("token", Map.of("t", piece)));
+			var reply = assistant.reply(caller, conversation.id(), send.model(), text, new TokenSink() {
+				@Override
+				public void accept(String piece) throws IOException {
+					events.send("token", Map.of("t", piece));
+				}
+
+				@Override
+				public boolean callerGone() {
+					return ClientConnection.closed(request);
+				}
+			});
 			events.sendQuietly("done", Map.of("status", reply.status()));
 		}
 		catch (ConversationNotFoundException ex) {
