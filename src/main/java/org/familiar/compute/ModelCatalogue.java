@@ -163,6 +163,18 @@ class ModelCatalogue implements DisposableBean {
 	}
 
 	List<ModelInfo> models() {
+		if (refreshed.equals(Instant.EPOCH)) {
+			// Nothing probed yet (just started): the first probe's answer, not an empty list.
+			probing.lock();
+			try {
+				if (refreshed.equals(Instant.EPOCH)) {
+					refresh();
+				}
+			}
+			finally {
+				probing.unlock();
+			}
+		}
 		var models = new ArrayList<ModelInfo>();
 		for (var entry : backends.values()) {
 			for (var model : entry.models) {

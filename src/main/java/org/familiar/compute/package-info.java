@@ -1,6 +1,7 @@
 /**
  * Model backends behind one port: OpenAI-compatible HTTP servers and the embedded in-JVM engine,
- * the model catalogue, health checks and per-backend concurrency limits.
+ * the model catalogue, health checks, routing with failover and circuit breakers, and the capacity
+ * scheduler that shares each backend's slots between workload classes and people.
  */
 @NullMarked
 @ApplicationModule(allowedDependencies = {})

@@ -4,21 +4,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.familiar.compute.WorkloadClass;
+import org.familiar.identity.IdentityManagement;
 import org.familiar.testing.FakeModelServer;
 import org.familiar.testing.TestHome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -27,9 +38,11 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * A person's first minutes in headless Chromium (Debian's chromium and chromedriver; .ci/run
  * installs them): create the first account, sign in, chat with a streamed reply rendered as
- * markdown, stop a reply, reload and find everything again.
+ * markdown, stop a reply, reload and find everything again; then, as the administrator, watch a
+ * request hold a slot on the live capacity page.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebChatBrowserTests {
 
 	static FakeModelServer backend;
@@ -73,6 +86,9 @@ class WebChatBrowserTests {
 	@LocalServerPort
 	int port;
 
+	@Autowired
+	IdentityManagement identity;
+
 	private WebDriverWait waiting(int seconds) {
 		return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(20));
 	}
@@ -83,6 +99,7 @@ class WebChatBrowserTests {
 	}
 
 	@Test
+	@Order(1)
 	void firstRunSignInStreamedChatStopAndReload() {
 		browser.get("http://localhost:" + port + "/chat");
 		assertThat(browser.getCurrentUrl()).endsWith("/setup");
@@ -141,6 +158,34 @@ class WebChatBrowserTests {
 			.extracting(s -> s.getText())
 			.containsExactly("Stopped.");
 		screenshot("chat");
+	}
+
+	@Test
+	@Order(2)
+	void theAdministratorWatchesCapacityLive() {
+		var ada = identity.people().stream().filter(p -> p.username().equals("ada")).findFirst().orElseThrow();
+		var token = identity.issueToken(ada.id(), "load", WorkloadClass.RESEARCH).secret();
+		var body = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\",\"content\":\"[slow] a b c d e f g h i j k l m n o p\"}]}";
+		var load = HttpClient.newHttpClient()
+			.sendAsync(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
+				.header("Authorization", "Bearer " + token)
+				.header("Content-Type", "application/json")
+				.POST(HttpRequest.BodyPublishers.ofString(body))
+				.build(), HttpResponse.BodyHandlers.ofString());
+
+		browser.get("http://localhost:" + port + "/chat");
+		browser.findElement(By.linkText("Capacity")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/capacity"));
+		var row = browser.findElement(By.cssSelector("tr[data-backend=fake]"));
+		waiting(10).until(b -> row.findElement(By.cssSelector(".running")).getText().equals("1"));
+		waiting(10).until(b -> ((Number) ((JavascriptExecutor) b).executeScript(
+				"const c = Chart.getChart('history'); return c.data.datasets[3].data.filter(v => v > 0).length;"))
+			.intValue() > 0);
+		assertThat(row.findElement(By.cssSelector(".breaker")).getText()).isEqualTo("closed");
+		assertThat(browser.findElements(By.cssSelector("table.list")).get(1).getText()).contains("research 40 %")
+			.contains("interactive 30 % 1");
+		screenshot("capacity");
+		assertThat(load.join().statusCode()).isEqualTo(200);
 	}
 
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */
