@@ -1,17 +1,23 @@
 package org.familiar.compute.openai;
 
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.http.StreamResponse;
-import com.openai.errors.OpenAIIoException;
-import com.openai.errors.OpenAIServiceException;
-import com.openai.errors.SseException;
-import com.openai.models.chat.completions.ChatCompletionChunk;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import com.openai.models.chat.completions.ChatCompletionStreamOptions;
-import com.openai.models.models.Model;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.ChatMessage;
@@ -20,119 +26,223 @@ import org.familiar.compute.ComputeSettings;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.backend.Generation;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A backend that speaks the OpenAI API (vLLM, llama.cpp server, Ollama, hosted APIs), called with
- * the official openai-java client. Replies are always streamed from the backend, so a caller that
- * goes away stops the upstream request at once.
+ * A backend that speaks the OpenAI API (vLLM, llama.cpp server, Ollama, hosted APIs). Replies are
+ * always streamed from the backend, so a caller that goes away stops the upstream request at once.
+ *
+ * <p>It talks to the backend with OkHttp and Jackson directly rather than through the openai-java
+ * SDK: on the gateway benchmark the SDK (Kotlin reflection building each chunk, and parsing each
+ * chunk twice) cost more CPU per request than everything else on the request path together; see
+ * {@code docs/operations.md}. The wire format used is small: a JSON request, server-sent events
+ * of {@code chat.completion.chunk} back, {@code {"error":{"message"}}} on failure.
  */
 public final class OpenAiBackend extends ChatBackend {
 
-	private final OpenAIClient client;
+	private static final MediaType JSON_TYPE = MediaType.get("application/json");
+
+	private static final ObjectMapper JSON = new ObjectMapper();
+
+	private final OkHttpClient client;
+
+	private final HttpUrl completions;
+
+	private final HttpUrl models;
 
 	private final String url;
+
+	private final @Nullable String authorization;
 
 	public OpenAiBackend(String name, ComputeSettings.Backend settings) {
 		super(name);
 		this.url = settings.url().toString();
-		this.client = OpenAIOkHttpClient.builder()
-			.baseUrl(url)
-			.apiKey(settings.apiKey() == null || settings.apiKey().isBlank() ? "none" : settings.apiKey())
-			.maxRetries(0)
-			.timeout(settings.timeout())
+		var base = HttpUrl.get(url.endsWith("/") ? url : url + "/");
+		this.completions = base.resolve("chat/completions");
+		this.models = base.resolve("models");
+		this.authorization = settings.apiKey() == null || settings.apiKey().isBlank() ? null
+				: "Bearer " + settings.apiKey();
+		var dispatcher = new Dispatcher();
+		dispatcher.setMaxRequestsPerHost(Math.max(5, settings.maxConcurrent()));
+		this.client = new OkHttpClient.Builder()
+			.dispatcher(dispatcher)
+			// Keep a connection per slot alive, so a busy backend is not reconnected to per request.
+			.connectionPool(new ConnectionPool(Math.max(5, settings.maxConcurrent()), 5, TimeUnit.MINUTES))
+			.connectTimeout(Duration.ofSeconds(5))
+			.readTimeout(settings.timeout())
+			.callTimeout(settings.timeout())
+			.retryOnConnectionFailure(true)
 			.build();
 	}
 
 	@Override
 	protected void generate(ChatRequest request, String upstreamModel, Generation generation) {
-		try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params(request, upstreamModel))) {
-			var chunks = stream.stream().iterator();
-			while (chunks.hasNext()) {
-				var chunk = chunks.next();
-				chunk.usage().ifPresent(u -> generation.usage((int) u.promptTokens(), (int) u.completionTokens()));
-				for (var choice : chunk.choices()) {
-					if (!generation.emit(choice.delta().content().orElse(""))) {
-						return;
-					}
-					choice.finishReason().ifPresent(reason -> generation
-						.finish("length".equals(reason.asString()) ? FinishReason.LENGTH : FinishReason.STOP));
+		var http = new Request.Builder().url(completions)
+			.post(RequestBody.create(body(request, upstreamModel), JSON_TYPE))
+			.header("Accept", "text/event-stream");
+		if (authorization != null) {
+			http.header("Authorization", authorization);
+		}
+		var call = client.newCall(http.build());
+		try (Response response = call.execute()) {
+			if (!response.isSuccessful()) {
+				throw refused(response, generation);
+			}
+			var source = response.body().source();
+			String line;
+			while ((line = source.readUtf8Line()) != null) {
+				if (!line.startsWith("data:")) {
+					continue;
+				}
+				var data = line.substring(5).strip();
+				if (data.equals("[DONE]")) {
+					return;
+				}
+				if (!chunk(JSON.readTree(data), generation)) {
+					// Closes the connection rather than draining the rest, so the backend stops generating.
+					call.cancel();
+					return;
 				}
 			}
 		}
-		catch (SseException ex) {
-			throw generation.failed("Backend '" + name() + "' sent an error mid-reply: " + ex.getMessage(), ex);
+		catch (InterruptedIOException ex) {
+			throw generation.failed("Backend '" + name() + "' took longer than its timeout: " + ex.getMessage(), ex);
 		}
-		catch (OpenAIServiceException ex) {
-			throw translate(ex, generation);
-		}
-		catch (OpenAIIoException ex) {
+		catch (IOException ex) {
 			if (generation.started()) {
-				throw generation.failed("Backend '" + name() + "' dropped the connection mid-reply: " + rootMessage(ex), ex);
+				throw generation.failed("Backend '" + name() + "' dropped the connection mid-reply: " + message(ex), ex);
 			}
 			throw new BackendUnavailableException(name(),
-					"Backend '" + name() + "' at " + url + " cannot be reached: " + rootMessage(ex), ex);
+					"Backend '" + name() + "' at " + url + " cannot be reached: " + message(ex), ex);
 		}
 	}
 
-	private RuntimeException translate(OpenAIServiceException ex, Generation generation) {
-		int status = ex.statusCode();
-		var detail = "Backend '" + name() + "' answered " + status + ": " + ex.getMessage();
+	/** Handles one chunk; {@code false} when generation must stop (the caller left). */
+	private boolean chunk(JsonNode chunk, Generation generation) {
+		var error = chunk.get("error");
+		if (error != null) {
+			throw generation.failed("Backend '" + name() + "' sent an error mid-reply: "
+					+ error.path("message").asText(error.toString()), null);
+		}
+		var usage = chunk.get("usage");
+		if (usage != null && usage.isObject()) {
+			generation.usage(usage.path("prompt_tokens").asInt(), usage.path("completion_tokens").asInt());
+		}
+		for (var choice : chunk.path("choices")) {
+			var content = choice.path("delta").path("content");
+			if (content.isTextual() && !generation.emit(content.textValue())) {
+				return false;
+			}
+			var reason = choice.path("finish_reason");
+			if (reason.isTextual()) {
+				generation.finish("length".equals(reason.textValue()) ? FinishReason.LENGTH : FinishReason.STOP);
+			}
+		}
+		return true;
+	}
+
+	private RuntimeException refused(Response response, Generation generation) throws IOException {
+		int status = response.code();
+		var detail = "Backend '" + name() + "' answered " + status + ": " + errorMessage(response);
 		if (status == 401 || status == 403) {
-			return new BackendUnavailableException(name(), detail + " (check familiar.backends." + name() + ".api-key)", ex);
+			return new BackendUnavailableException(name(), detail + " (check familiar.backends." + name() + ".api-key)",
+					null);
 		}
 		if (status == 429 || status == 503) {
-			return new BackendUnavailableException(name(), detail, ex);
+			return new BackendUnavailableException(name(), detail, null);
 		}
 		if (status >= 400 && status < 500) {
 			return new BackendRejectedException(name(), status, detail);
 		}
-		return generation.failed(detail, ex);
+		return generation.failed(detail, null);
 	}
 
-	private static ChatCompletionCreateParams params(ChatRequest request, String upstreamModel) {
-		var params = ChatCompletionCreateParams.builder()
-			.model(upstreamModel)
-			.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
-		for (ChatMessage message : request.messages()) {
-			switch (message.role()) {
-				case SYSTEM -> params.addSystemMessage(message.content());
-				case USER -> params.addUserMessage(message.content());
-				case ASSISTANT -> params.addAssistantMessage(message.content());
+	private static String errorMessage(Response response) throws IOException {
+		var text = response.peekBody(64 * 1024).string();
+		try {
+			var message = JSON.readTree(text).path("error").path("message");
+			if (message.isTextual()) {
+				return message.textValue();
 			}
 		}
-		if (request.maxTokens() != null) {
-			params.maxTokens(request.maxTokens().longValue());
+		catch (IOException notJson) {
+			// fall through to the raw text
 		}
-		if (request.temperature() != null) {
-			params.temperature(request.temperature());
+		return text.isBlank() ? response.message() : text.strip();
+	}
+
+	private static byte[] body(ChatRequest request, String upstreamModel) {
+		var bytes = new ByteArrayOutputStream(256);
+		try (JsonGenerator json = JSON.getFactory().createGenerator(bytes)) {
+			json.writeStartObject();
+			json.writeStringField("model", upstreamModel);
+			json.writeBooleanField("stream", true);
+			json.writeObjectFieldStart("stream_options");
+			json.writeBooleanField("include_usage", true);
+			json.writeEndObject();
+			json.writeArrayFieldStart("messages");
+			for (ChatMessage message : request.messages()) {
+				json.writeStartObject();
+				json.writeStringField("role", switch (message.role()) {
+					case SYSTEM -> "system";
+					case USER -> "user";
+					case ASSISTANT -> "assistant";
+				});
+				json.writeStringField("content", message.content());
+				json.writeEndObject();
+			}
+			json.writeEndArray();
+			if (request.maxTokens() != null) {
+				json.writeNumberField("max_tokens", request.maxTokens());
+			}
+			if (request.temperature() != null) {
+				json.writeNumberField("temperature", request.temperature());
+			}
+			if (request.topP() != null) {
+				json.writeNumberField("top_p", request.topP());
+			}
+			if (!request.stop().isEmpty()) {
+				json.writeArrayFieldStart("stop");
+				for (var stop : request.stop()) {
+					json.writeString(stop);
+				}
+				json.writeEndArray();
+			}
+			json.writeEndObject();
 		}
-		if (request.topP() != null) {
-			params.topP(request.topP());
+		catch (IOException ex) {
+			throw new IllegalStateException("Writing JSON to memory failed", ex);
 		}
-		if (!request.stop().isEmpty()) {
-			params.stop(ChatCompletionCreateParams.Stop.ofStrings(request.stop()));
-		}
-		return params.build();
+		return bytes.toByteArray();
 	}
 
 	@Override
 	public List<String> probe() {
-		try {
-			return client.withOptions(o -> o.timeout(Duration.ofSeconds(5)))
-				.models()
-				.list()
-				.data()
-				.stream()
-				.map(Model::id)
-				.toList();
+		var http = new Request.Builder().url(models).get();
+		if (authorization != null) {
+			http.header("Authorization", authorization);
 		}
-		catch (RuntimeException ex) {
+		var call = client.newBuilder().callTimeout(Duration.ofSeconds(5)).build().newCall(http.build());
+		try (Response response = call.execute()) {
+			if (!response.isSuccessful()) {
+				throw new BackendUnavailableException(name(), "Backend '" + name() + "' at " + url + " answered "
+						+ response.code() + " to GET /models: " + errorMessage(response), null);
+			}
+			var ids = new ArrayList<String>();
+			for (var model : JSON.readTree(response.body().byteStream()).path("data")) {
+				if (model.path("id").isTextual()) {
+					ids.add(model.get("id").textValue());
+				}
+			}
+			return ids;
+		}
+		catch (IOException ex) {
 			throw new BackendUnavailableException(name(),
-					"Backend '" + name() + "' at " + url + " does not answer: " + rootMessage(ex), ex);
+					"Backend '" + name() + "' at " + url + " does not answer: " + message(ex), ex);
 		}
 	}
 
-	private static String rootMessage(Throwable ex) {
+	private static String message(Throwable ex) {
 		Throwable root = ex;
 		while (root.getCause() != null && root.getCause() != root) {
 			root = root.getCause();
@@ -142,6 +252,7 @@ public final class OpenAiBackend extends ChatBackend {
 
 	@Override
 	public void close() {
-		client.close();
+		client.dispatcher().executorService().shutdown();
+		client.connectionPool().evictAll();
 	}
 }
