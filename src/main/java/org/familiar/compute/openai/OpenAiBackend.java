@@ -69,8 +69,9 @@ public final class OpenAiBackend extends ChatBackend {
 			// Keep a connection per slot alive, so a busy backend is not reconnected to per request.
 			.connectionPool(new ConnectionPool(Math.max(5, settings.maxConcurrent()), 5, TimeUnit.MINUTES))
 			.connectTimeout(Duration.ofSeconds(5))
+			// A backend silent for this long is given up on. No whole-call timeout: a long reply that keeps
+			// streaming is fine, and OkHttp's call timeout costs a watchdog round trip per request.
 			.readTimeout(settings.timeout())
-			.callTimeout(settings.timeout())
 			.retryOnConnectionFailure(true)
 			.build();
 	}
@@ -222,7 +223,7 @@ public final class OpenAiBackend extends ChatBackend {
 		if (authorization != null) {
 			http.header("Authorization", authorization);
 		}
-		var call = client.newBuilder().callTimeout(Duration.ofSeconds(5)).build().newCall(http.build());
+		var call = client.newBuilder().readTimeout(Duration.ofSeconds(5)).build().newCall(http.build());
 		try (Response response = call.execute()) {
 			if (!response.isSuccessful()) {
 				throw new BackendUnavailableException(name(), "Backend '" + name() + "' at " + url + " answered "
