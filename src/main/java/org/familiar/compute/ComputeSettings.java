@@ -41,7 +41,7 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * @param apiKey sent as a bearer token, if set
 	 * @param models the models to offer; when empty, discovered from {@code GET /models}
 	 * @param maxConcurrent how many requests the backend gets at once (its slots)
-	 * @param timeout the longest a single request may take
+	 * @param timeout how long the backend may stay silent before a request to it is given up
 	 * @param weight how much load the backend takes relative to others serving the same model
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,

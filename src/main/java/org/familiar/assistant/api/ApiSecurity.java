@@ -13,7 +13,11 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.web.SecurityFilterChain;
 
-/** {@code /v1} is stateless: bearer tokens only, no sessions, no CSRF (no cookies are read). */
+/**
+ * {@code /v1} is stateless: bearer tokens only, no sessions, no CSRF (no cookies are read). Filters
+ * a program's API call has no use for (anonymous identity, servlet API wrappers, browser security
+ * headers, logout) are left out: each wraps or inspects every request on the hot path.
+ */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication
 class ApiSecurity {
@@ -27,6 +31,10 @@ class ApiSecurity {
 			.csrf(csrf -> csrf.disable())
 			.sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.requestCache(cache -> cache.disable())
+			.anonymous(anonymous -> anonymous.disable())
+			.servletApi(servletApi -> servletApi.disable())
+			.headers(headers -> headers.disable())
+			.logout(logout -> logout.disable())
 			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens))
 				.authenticationEntryPoint(errors))
 			.exceptionHandling(handling -> handling.authenticationEntryPoint(errors))

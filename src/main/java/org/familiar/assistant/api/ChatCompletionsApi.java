@@ -25,7 +25,8 @@ import org.familiar.identity.Caller;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.security.core.Authentication;
+import org.springframework.security.authentication.InsufficientAuthenticationException;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -71,9 +72,10 @@ class ChatCompletionsApi {
 
 	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(@RequestBody ChatCompletionRequest body,
-			Authentication authentication, HttpServletRequest httpRequest, HttpServletResponse response)
-			throws IOException {
-		var caller = Caller.of(authentication).orElseThrow();
+			HttpServletRequest httpRequest, HttpServletResponse response) throws IOException {
+		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
+		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
+			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
 		var request = toRequest(body, caller);
 		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {

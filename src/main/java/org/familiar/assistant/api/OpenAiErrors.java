@@ -121,6 +121,15 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 		};
 	}
 
+	/** Anything unexpected still answers in OpenAI's shape, without internals; the log has the details. */
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> unexpected(Exception ex, HttpServletRequest request) {
+		log.error("Unexpected failure on {} {}", request.getMethod(), request.getRequestURI(), ex);
+		return error(HttpStatus.INTERNAL_SERVER_ERROR,
+				"Familiar failed to handle the request; the server log has the details.", "server_error", null,
+				"internal_error");
+	}
+
 	static ResponseEntity<OpenAiError> tooLarge() {
 		return error(HttpStatus.PAYLOAD_TOO_LARGE, "The request body is too large.", "invalid_request_error", null,
 				"request_too_large");
