@@ -221,6 +221,18 @@ class RoutingAndCapacityTests {
 	}
 
 	@Test
+	void aBackendDyingMidStreamEndsTheStreamWithAnErrorAndFreesTheSlot() throws Exception {
+		var body = "{\"model\":\"slow-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"[fail-mid] a b c d e f\"}]}";
+		var response = http.send(post(token(WorkloadClass.INTERACTIVE), body), HttpResponse.BodyHandlers.ofString());
+
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body()).contains("\"content\":\"Hello!\"").contains("\"code\":\"backend_error\"")
+			.doesNotContain("[DONE]");
+		await().atMost(Duration.ofSeconds(2)).until(() -> capacity("slow").load().running() == 0);
+		assertThat(prometheus()).containsPattern("familiar_backend_errors_total\\{backend=\"slow\",kind=\"failed\"} [1-9]");
+	}
+
+	@Test
 	void anAliasRoutesToItsModelsAndIsListed() {
 		var openai = client(token(WorkloadClass.INTERACTIVE));
 		assertThat(openai.models().list().data()).anySatisfy(model -> assertThat(model.id()).isEqualTo("default"));
