@@ -10,6 +10,7 @@ import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ChatResult;
 import org.familiar.compute.ComputeManagement;
+import org.familiar.plans.PlansManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
@@ -32,9 +33,12 @@ public class AssistantManagement {
 
 	private final ComputeManagement compute;
 
+	private final PlansManagement plans;
+
 	private final Clock clock;
 
-	AssistantManagement(Conversations conversations, ComputeManagement compute, Clock clock) {
+	AssistantManagement(Conversations conversations, ComputeManagement compute, PlansManagement plans, Clock clock) {
+		this.plans = plans;
 		this.conversations = conversations;
 		this.compute = compute;
 		this.clock = clock;
@@ -92,7 +96,7 @@ public class AssistantManagement {
 		var request = new ChatRequest("chat-" + reply.id(), caller.person().toString(), caller.workload(), model, history,
 				null, null, null, List.of());
 		try {
-			ChatResult result = compute.chat(request, sink);
+			ChatResult result = compute.chat(plans.admit(caller, request), sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
 			conversations.settle(reply.id(), result.text(), status, null);
 			return withContent(reply, result.text(), status, null);

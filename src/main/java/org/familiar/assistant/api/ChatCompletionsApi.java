@@ -22,6 +22,7 @@ import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
+import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -51,10 +52,13 @@ class ChatCompletionsApi {
 
 	private final ComputeManagement compute;
 
+	private final PlansManagement plans;
+
 	private final ObjectMapper json;
 
-	ChatCompletionsApi(ComputeManagement compute, ObjectMapper json) {
+	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, ObjectMapper json) {
 		this.compute = compute;
+		this.plans = plans;
 		this.json = json;
 	}
 
@@ -76,7 +80,7 @@ class ChatCompletionsApi {
 		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
 		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
 			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
-		var request = toRequest(body, caller);
+		var request = plans.admit(caller, toRequest(body, caller));
 		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {
 			var result = compute.chat(request, new TokenSink() {

@@ -10,6 +10,10 @@ import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ModelNotFoundException;
+import org.familiar.plans.PlanForbiddenException;
+import org.familiar.plans.QuotaExceededException;
+import java.time.Duration;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +88,20 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> modelNotFound(ModelNotFoundException ex) {
 		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", "model", "model_not_found");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> quota(QuotaExceededException ex) {
+		long seconds = Math.max(1, Duration.between(Instant.now(), ex.resetsAt()).toSeconds());
+		return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+			.header("Retry-After", Long.toString(seconds))
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(OpenAiError.of(ex.getMessage(), "insufficient_quota", null, "insufficient_quota"));
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> notInPlan(PlanForbiddenException ex) {
+		return error(HttpStatus.FORBIDDEN, ex.getMessage(), "invalid_request_error", ex.param(), "not_in_plan");
 	}
 
 	@ExceptionHandler

@@ -1,0 +1,169 @@
+package org.familiar.plans;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.familiar.compute.ChatMessage;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.CompletionFinished;
+import org.familiar.identity.Caller;
+import org.familiar.identity.IdentityManagement;
+import org.familiar.identity.Person;
+import org.familiar.identity.PersonId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Service;
+
+/**
+ * The plans module's entry point. {@link #admit} checks a request against the person's plan and
+ * reserves its largest possible cost before it runs; the request's {@link CompletionFinished}
+ * settles it with the real usage, off the request's thread. Reservations a crashed process left
+ * behind are settled (at zero) when the process starts again.
+ */
+@Service
+public class PlansManagement {
+
+	private static final Logger log = LoggerFactory.getLogger(PlansManagement.class);
+
+	/** The reply length reserved when neither the request nor the plan sets one. */
+	static final int DEFAULT_REPLY_TOKENS = 4096;
+
+	private final PlanSettings settings;
+
+	private final UsageLedger ledger;
+
+	private final IdentityManagement identity;
+
+	private final Clock clock;
+
+	private final String node;
+
+	private final Instant started;
+
+	private final Cache<PersonId, String> planNames = Caffeine.newBuilder()
+		.expireAfterWrite(Duration.ofSeconds(30))
+		.maximumSize(100_000)
+		.build();
+
+	PlansManagement(PlanSettings settings, UsageLedger ledger, IdentityManagement identity, Clock clock) {
+		this.settings = settings;
+		this.ledger = ledger;
+		this.identity = identity;
+		this.clock = clock;
+		this.node = settings.node() != null ? settings.node() : hostName();
+		this.started = clock.instant();
+	}
+
+	private static String hostName() {
+		try {
+			return InetAddress.getLocalHost().getHostName();
+		}
+		catch (Exception ex) {
+			return "familiar";
+		}
+	}
+
+	/**
+	 * Checks the request against the caller's plan and reserves its largest cost: the prompt
+	 * (estimated generously) plus the longest reply. Call it right before running the request; the
+	 * request's completion event settles the reservation.
+	 * @return the request, its reply limited to what was reserved
+	 * @throws PlanForbiddenException if the plan does not include the model, class or size
+	 * @throws QuotaExceededException if the budget left in the window does not cover it
+	 */
+	public ChatRequest admit(Caller caller, ChatRequest request) {
+		if (!settings.metering()) {
+			return request;
+		}
+		var planName = planName(caller.person());
+		var plan = settings.plan(planName);
+		if (!plan.models().isEmpty() && !plan.models().contains(request.model())) {
+			throw new PlanForbiddenException("Your plan '" + planName + "' does not include the model '"
+					+ request.model() + "'. It includes: " + String.join(", ", plan.models()) + ".", "model");
+		}
+		if (!plan.workloads().isEmpty() && plan.workloads().stream().noneMatch(w -> w.equalsIgnoreCase(request.workload().id()))) {
+			throw new PlanForbiddenException("Your plan '" + planName + "' does not include " + request.workload().id()
+					+ " requests (this token's class).", "workload");
+		}
+		int limit = plan.maxRequestTokens() != null ? plan.maxRequestTokens() : Integer.MAX_VALUE;
+		long prompt = estimatePrompt(request);
+		int reply = request.maxTokens() != null ? request.maxTokens()
+				: (int) Math.max(1, Math.min(DEFAULT_REPLY_TOKENS, limit - prompt));
+		if (prompt + reply > limit) {
+			throw new PlanForbiddenException("This request may use up to " + (prompt + reply) + " tokens; your plan '"
+					+ planName + "' allows " + limit + " per request. Send a shorter prompt or a lower max_tokens.",
+					"max_tokens");
+		}
+		var now = clock.instant();
+		var hold = new UsageLedger.Hold(request.requestId(), caller.person().value(),
+				caller.token() == null ? null : caller.token().value(), request.model(), request.workload().id(),
+				prompt + reply, node);
+		var refused = ledger.reserve(hold, plan.tokenBudget(), plan.window(), now);
+		if (refused != null) {
+			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
+			throw new QuotaExceededException("Your plan '" + planName + "' has " + Math.max(0,
+					plan.tokenBudget() - refused.used() - refused.held()) + " of its " + plan.tokenBudget()
+					+ " tokens left for this " + plan.window() + " window; this request needs up to " + (prompt + reply)
+					+ ". More frees up from " + resetsAt + ".", resetsAt);
+		}
+		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(),
+				request.messages(), reply, request.temperature(), request.topP(), request.stop());
+	}
+
+	/** Generous on purpose (three characters a token, plus a chat template's framing): it is a cap. */
+	static long estimatePrompt(ChatRequest request) {
+		long chars = 0;
+		for (ChatMessage message : request.messages()) {
+			chars += message.content().length();
+		}
+		return chars / 3 + 8L * request.messages().size() + 8;
+	}
+
+	/** The caller's usage in their plan's current window. */
+	public Usage usage(PersonId person) {
+		var planName = planName(person);
+		var plan = settings.plan(planName);
+		var balance = ledger.balance(person.value(), plan.window(), clock.instant());
+		long remaining = plan.tokenBudget() == 0 ? -1
+				: Math.max(0, plan.tokenBudget() - balance.used() - balance.held());
+		return new Usage(planName, plan.window(), plan.tokenBudget(), balance.used(), balance.held(), remaining,
+				balance.requests(), 0, balance.oldest() == null ? null : balance.oldest().plus(plan.window()));
+	}
+
+	private String planName(PersonId person) {
+		return planNames.get(person, id -> settings.nameOf(identity.person(id).map(Person::plan).orElse(null)));
+	}
+
+	/** Settles off the request's thread: the reply is already on its way. */
+	@EventListener
+	void on(CompletionFinished finished) {
+		Thread.ofVirtual().name("settle-" + finished.requestId()).start(() -> settle(finished));
+	}
+
+	void settle(CompletionFinished finished) {
+		try {
+			ledger.settle(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
+					finished.usage().promptTokens(), finished.usage().completionTokens(),
+					finished.outcome().name().toLowerCase(), node), clock.instant());
+		}
+		catch (RuntimeException ex) {
+			log.error("Could not settle request {}; it is settled when this node restarts", finished.requestId(), ex);
+		}
+	}
+
+	/** Settles, at zero, what this node reserved before it started and never settled: it crashed. */
+	void reconcile() {
+		var orphans = ledger.unsettled(node, started);
+		for (var request : orphans) {
+			ledger.settle(new UsageLedger.Settlement(request, "", 0, 0, "reconciled", node), clock.instant());
+		}
+		if (!orphans.isEmpty()) {
+			log.warn("Settled {} reservations left unfinished by an earlier run of node '{}' (charged nothing)",
+					orphans.size(), node);
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package org.familiar.plans;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The ledger: reservations and settlements, appended, one of each per request at most.
+ *
+ * <p>Exactness under concurrency comes from one lock: every reservation and settlement of a person
+ * runs in a transaction that first locks the person's {@code plan_account} row
+ * ({@code SELECT … FOR UPDATE}), which both H2 and PostgreSQL honour across connections and
+ * replicas. Under that lock the balance (settled usage in the window plus what is held) is read,
+ * checked and changed; nothing else changes it. Settling twice is impossible: the settle entry's
+ * primary key is (request, kind), and a second settle finds it there and does nothing.
+ */
+@Repository
+class UsageLedger {
+
+	private final JdbcClient db;
+
+	private final TransactionTemplate transactions;
+
+	UsageLedger(JdbcClient db, TransactionTemplate transactions) {
+		this.db = db;
+		this.transactions = transactions;
+	}
+
+	/** A request to reserve for. */
+	record Hold(String requestId, UUID person, @Nullable UUID token, String model, String workload, long tokens,
+			String node) {
+	}
+
+	/** What a person has used and holds in the current window. */
+	record Balance(long used, long held, long requests, @Nullable Instant oldest) {
+	}
+
+	/**
+	 * Reserves {@code hold.tokens()} if the person's budget allows it.
+	 * @return {@code null} when it was reserved, else the balance that refused it
+	 */
+	@Nullable Balance reserve(Hold hold, long budget, Duration window, Instant now) {
+		return transactions.execute(status -> {
+			var balance = lockedBalance(hold.person(), window, now);
+			if (budget > 0 && balance.used() + balance.held() + hold.tokens() > budget) {
+				return balance;
+			}
+			db.sql("""
+					insert into ledger_entry (request_id, kind, person_id, token_id, model, workload, tokens, node, at)
+					values (:request, 'reserve', :person, :token, :model, :workload, :tokens, :node, :at)""")
+				.param("request", hold.requestId())
+				.param("person", hold.person())
+				.param("token", hold.token())
+				.param("model", hold.model())
+				.param("workload", hold.workload())
+				.param("tokens", hold.tokens())
+				.param("node", hold.node())
+				.param("at", Timestamp.from(now))
+				.update();
+			db.sql("update plan_account set held_tokens = held_tokens + :tokens where person_id = :person")
+				.param("tokens", hold.tokens())
+				.param("person", hold.person())
+				.update();
+			return null;
+		});
+	}
+
+	/** A request's real usage, to settle its reservation with. */
+	record Settlement(String requestId, String backend, long promptTokens, long completionTokens, String outcome,
+			String node) {
+	}
+
+	/**
+	 * Settles a reservation: charges the real usage (never more than was reserved) and releases
+	 * the hold. Does nothing if the request was never reserved or is settled already.
+	 * @return whether this call settled it
+	 */
+	boolean settle(Settlement settlement, Instant now) {
+		return Boolean.TRUE.equals(transactions.execute(status -> {
+			var reserved = db.sql("""
+					select person_id, token_id, model, workload, tokens from ledger_entry
+					where request_id = :request and kind = 'reserve'""")
+				.param("request", settlement.requestId())
+				.query((rs, row) -> new Hold(settlement.requestId(), rs.getObject(1, UUID.class),
+						rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4), rs.getLong(5), settlement.node()))
+				.optional();
+			if (reserved.isEmpty()) {
+				return false;
+			}
+			var hold = reserved.get();
+			db.sql("select held_tokens from plan_account where person_id = :person for update")
+				.param("person", hold.person())
+				.query(Long.class)
+				.single();
+			boolean settled = db.sql("select count(*) from ledger_entry where request_id = :request and kind = 'settle'")
+				.param("request", settlement.requestId())
+				.query(Long.class)
+				.single() > 0;
+			if (settled) {
+				return false;
+			}
+			long charged = Math.min(hold.tokens(), settlement.promptTokens() + settlement.completionTokens());
+			db.sql("""
+					insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
+					  prompt_tokens, completion_tokens, outcome, node, at)
+					values (:request, 'settle', :person, :token, :model, :backend, :workload, :tokens,
+					  :prompt, :completion, :outcome, :node, :at)""")
+				.param("request", settlement.requestId())
+				.param("person", hold.person())
+				.param("token", hold.token())
+				.param("model", hold.model())
+				.param("backend", settlement.backend())
+				.param("workload", hold.workload())
+				.param("tokens", charged)
+				.param("prompt", settlement.promptTokens())
+				.param("completion", settlement.completionTokens())
+				.param("outcome", settlement.outcome())
+				.param("node", settlement.node())
+				.param("at", Timestamp.from(now))
+				.update();
+			db.sql("update plan_account set held_tokens = held_tokens - :tokens where person_id = :person")
+				.param("tokens", hold.tokens())
+				.param("person", hold.person())
+				.update();
+			return true;
+		}));
+	}
+
+	/** Requests reserved on {@code node} before {@code before} and never settled. */
+	List<String> unsettled(String node, Instant before) {
+		return db.sql("""
+				select r.request_id from ledger_entry r
+				where r.kind = 'reserve' and r.node = :node and r.at < :before
+				  and not exists (select 1 from ledger_entry s where s.request_id = r.request_id and s.kind = 'settle')""")
+			.param("node", node)
+			.param("before", Timestamp.from(before))
+			.query(String.class)
+			.list();
+	}
+
+	Balance balance(UUID person, Duration window, Instant now) {
+		var held = db.sql("select held_tokens from plan_account where person_id = :person")
+			.param("person", person)
+			.query(Long.class)
+			.optional()
+			.orElse(0L);
+		return window(person, window, now, held);
+	}
+
+	private Balance lockedBalance(UUID person, Duration window, Instant now) {
+		db.sql("insert into plan_account (person_id, held_tokens) values (:person, 0) on conflict do nothing")
+			.param("person", person)
+			.update();
+		long held = db.sql("select held_tokens from plan_account where person_id = :person for update")
+			.param("person", person)
+			.query(Long.class)
+			.single();
+		return window(person, window, now, held);
+	}
+
+	private Balance window(UUID person, Duration window, Instant now, long held) {
+		return db.sql("""
+				select coalesce(sum(tokens), 0), count(*), min(at) from ledger_entry
+				where person_id = :person and kind = 'settle' and at > :since""")
+			.param("person", person)
+			.param("since", Timestamp.from(now.minus(window)))
+			.query((rs, row) -> {
+				var oldest = rs.getTimestamp(3);
+				return new Balance(rs.getLong(1), held, rs.getLong(2), oldest == null ? null : oldest.toInstant());
+			})
+			.single();
+	}
+}

@@ -1,0 +1,26 @@
+-- plans: the usage ledger. Entries are only ever added: a 'reserve' when a request is admitted,
+-- a 'settle' (real usage) when it ends; one of each per request id at most.
+create table plan_account (
+    person_id    uuid   primary key,
+    -- tokens reserved by requests not settled yet; changed only under this row's lock
+    held_tokens  bigint not null default 0
+);
+
+create table ledger_entry (
+    request_id        varchar(64)  not null,
+    kind              varchar(8)   not null,
+    person_id         uuid         not null,
+    token_id          uuid,
+    model             varchar(200) not null,
+    backend           varchar(100) not null default '',
+    workload          varchar(16)  not null,
+    tokens            bigint       not null,
+    prompt_tokens     bigint       not null default 0,
+    completion_tokens bigint       not null default 0,
+    outcome           varchar(16),
+    node              varchar(100) not null,
+    at                timestamp with time zone not null,
+    primary key (request_id, kind)
+);
+
+create index ledger_entry_person_at on ledger_entry (person_id, kind, at);

@@ -1,0 +1,206 @@
+package org.familiar.plans;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.PermissionDeniedException;
+import com.openai.errors.RateLimitException;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.familiar.compute.WorkloadClass;
+import org.familiar.identity.IdentityManagement;
+import org.familiar.identity.PersonId;
+import org.familiar.testing.FakeModelServer;
+import org.familiar.testing.TestHome;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Plans and the ledger end to end over HTTP: a thousand concurrent requests against a small
+ * budget, quota and plan refusals before any backend work, and the usage API. Runs on H2 and, in
+ * CI, on PostgreSQL.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class QuotaAndLedgerTests {
+
+	static FakeModelServer backend;
+
+	@DynamicPropertySource
+	static void familiar(DynamicPropertyRegistry registry) throws IOException {
+		TestHome.isolate(registry);
+		backend = FakeModelServer.serve(registry, "fake", 0);
+		registry.add("familiar.backends.fake.max-concurrent", () -> "64");
+		registry.add("familiar.embedded.enabled", () -> "false");
+		// 100 reservations of a 26-token request (16 for the prompt "hi", 10 for the reply).
+		registry.add("familiar.plans.tight.token-budget", () -> "2600");
+		registry.add("familiar.plans.tight.window", () -> "P1D");
+		registry.add("familiar.plans.small.token-budget", () -> "60");
+		registry.add("familiar.plans.narrow.models", () -> "some-other-model");
+		registry.add("familiar.plans.narrow.token-budget", () -> "100000");
+	}
+
+	@AfterAll
+	static void stopBackend() {
+		backend.close();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	IdentityManagement identity;
+
+	@Autowired
+	PlansManagement plans;
+
+	private final HttpClient http = HttpClient.newBuilder()
+		.executor(Executors.newVirtualThreadPerTaskExecutor())
+		.build();
+
+	private final ObjectMapper json = new ObjectMapper();
+
+	private PersonId person(String plan) {
+		return identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, plan).id();
+	}
+
+	private HttpRequest ask(String token, String content) {
+		var body = "{\"model\":\"fake-model\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+		return HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
+			.header("Authorization", "Bearer " + token)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body))
+			.build();
+	}
+
+	@Test
+	void aThousandConcurrentRequestsNeverSpendMoreThanTheBudget() throws Exception {
+		var person = person("tight");
+		var token = identity.issueToken(person, "flood", WorkloadClass.RESEARCH).secret();
+		var served = new AtomicLong();
+		var servedTokens = new AtomicLong();
+		var refused = new AtomicLong();
+		var other = new ArrayList<String>();
+		try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+			var replies = new ArrayList<Future<HttpResponse<String>>>();
+			for (int i = 0; i < 1000; i++) {
+				replies.add(clients.submit(() -> http.send(ask(token, "hi"), HttpResponse.BodyHandlers.ofString())));
+			}
+			for (var reply : replies) {
+				var response = reply.get();
+				JsonNode body = json.readTree(response.body());
+				if (response.statusCode() == 200) {
+					served.incrementAndGet();
+					servedTokens.addAndGet(body.path("usage").path("total_tokens").asLong());
+				}
+				else if (response.statusCode() == 429 && body.path("error").path("code").asText().equals("insufficient_quota")) {
+					refused.incrementAndGet();
+				}
+				else {
+					other.add(response.statusCode() + " " + response.body());
+				}
+			}
+		}
+		assertThat(other).isEmpty();
+		assertThat(served.get() + refused.get()).isEqualTo(1000);
+		assertThat(served.get()).isGreaterThanOrEqualTo(100);
+		assertThat(refused.get()).isPositive();
+
+		await().atMost(Duration.ofSeconds(20)).until(() -> plans.usage(person).heldTokens() == 0);
+		var usage = plans.usage(person);
+		System.out.printf("ledger: %d served, %d refused; charged %d of a 2600-token budget%n", served.get(),
+				refused.get(), usage.usedTokens());
+		assertThat(usage.usedTokens()).isLessThanOrEqualTo(2600).isEqualTo(servedTokens.get());
+		assertThat(usage.requests()).isEqualTo(served.get());
+	}
+
+	@Test
+	void anExhaustedBudgetGets429BeforeAnyBackendWork() throws Exception {
+		var person = person("small");
+		var openai = OpenAIOkHttpClient.builder()
+			.baseUrl("http://localhost:" + port + "/v1")
+			.apiKey(identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret())
+			.maxRetries(0)
+			.build();
+		var params = ChatCompletionCreateParams.builder().model("fake-model").maxTokens(10).addUserMessage("hi").build();
+		int calls = backend.completions.get();
+
+		// Each request reserves 26 tokens and is charged 7: with 60, five fit (5 x 7 + 26 > 60 after that).
+		for (int i = 0; i < 5; i++) {
+			openai.chat().completions().create(params);
+			await().until(() -> plans.usage(person).heldTokens() == 0);
+		}
+		assertThat(plans.usage(person).usedTokens()).isEqualTo(35);
+		assertThatThrownBy(() -> openai.chat().completions().create(params))
+			.isInstanceOfSatisfying(RateLimitException.class, ex -> {
+				assertThat(ex.code()).hasValue("insufficient_quota");
+				assertThat(ex.getMessage()).contains("Your plan 'small' has 25 of its 60 tokens left")
+					.contains("frees up from");
+				assertThat(ex.headers().values("Retry-After")).isNotEmpty();
+			});
+		assertThat(backend.completions.get()).isEqualTo(calls + 5);
+		assertThat(plans.usage(person).requests()).isEqualTo(5);
+	}
+
+	@Test
+	void aModelOutsideThePlanGets403BeforeAnyBackendWork() {
+		var person = person("narrow");
+		var openai = OpenAIOkHttpClient.builder()
+			.baseUrl("http://localhost:" + port + "/v1")
+			.apiKey(identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret())
+			.maxRetries(0)
+			.build();
+		int calls = backend.completions.get();
+
+		assertThatThrownBy(() -> openai.chat().completions()
+			.create(ChatCompletionCreateParams.builder().model("fake-model").addUserMessage("hi").build()))
+			.isInstanceOfSatisfying(PermissionDeniedException.class, ex -> {
+				assertThat(ex.code()).hasValue("not_in_plan");
+				assertThat(ex.getMessage()).contains("does not include the model 'fake-model'");
+			});
+		assertThat(backend.completions.get()).isEqualTo(calls);
+	}
+
+	@Test
+	void theUsageApiReportsTheCurrentWindow() throws Exception {
+		var person = person("small");
+		var token = identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret();
+		assertThat(http.send(ask(token, "hello"), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+		await().until(() -> plans.usage(person).heldTokens() == 0);
+
+		var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/usage"))
+			.header("Authorization", "Bearer " + token)
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(200);
+		var usage = json.readTree(response.body());
+		assertThat(usage.path("plan").asText()).isEqualTo("small");
+		assertThat(usage.path("window").asText()).isEqualTo("PT720H");
+		assertThat(usage.path("token_budget").asLong()).isEqualTo(60);
+		assertThat(usage.path("used_tokens").asLong()).isEqualTo(8);
+		assertThat(usage.path("remaining_tokens").asLong()).isEqualTo(52);
+		assertThat(usage.path("requests").asLong()).isEqualTo(1);
+		assertThat(usage.has("energy_wh")).isTrue();
+
+		var anonymous = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/usage")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(anonymous.statusCode()).isEqualTo(401);
+	}
+}
