@@ -3,6 +3,7 @@ package org.familiar.plans;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -19,6 +20,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * replicas. Under that lock the balance (settled usage in the window plus what is held) is read,
  * checked and changed; nothing else changes it. Settling twice is impossible: the settle entry's
  * primary key is (request, kind), and a second settle finds it there and does nothing.
+ *
+ * <p>Settled usage is also added to an hourly bucket per person; the balance of a rolling window
+ * sums the buckets that overlap it, so a bucket partly out of the window still counts whole: the
+ * check errs towards refusing, never towards overspending.
  */
 @Repository
 class UsageLedger {
@@ -128,6 +133,22 @@ class UsageLedger {
 				.param("tokens", hold.tokens())
 				.param("person", hold.person())
 				.update();
+			var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
+			// Under the person's lock, so nobody else can add this bucket in between.
+			int added = db.sql("""
+					update usage_bucket set tokens = tokens + :tokens, requests = requests + 1
+					where person_id = :person and starts_at = :hour""")
+				.param("tokens", charged)
+				.param("person", hold.person())
+				.param("hour", hour)
+				.update();
+			if (added == 0) {
+				db.sql("insert into usage_bucket (person_id, starts_at, tokens, requests) values (:person, :hour, :tokens, 1)")
+					.param("person", hold.person())
+					.param("hour", hour)
+					.param("tokens", charged)
+					.update();
+			}
 			return true;
 		}));
 	}
@@ -164,15 +185,17 @@ class UsageLedger {
 		return window(person, window, now, held);
 	}
 
+	/** Sums the hourly buckets overlapping the window; {@code oldest} is when the first of them ends. */
 	private Balance window(UUID person, Duration window, Instant now, long held) {
 		return db.sql("""
-				select coalesce(sum(tokens), 0), count(*), min(at) from ledger_entry
-				where person_id = :person and kind = 'settle' and at > :since""")
+				select coalesce(sum(tokens), 0), coalesce(sum(requests), 0), min(starts_at) from usage_bucket
+				where person_id = :person and starts_at > :since""")
 			.param("person", person)
-			.param("since", Timestamp.from(now.minus(window)))
+			.param("since", Timestamp.from(now.minus(window).minus(Duration.ofHours(1))))
 			.query((rs, row) -> {
 				var oldest = rs.getTimestamp(3);
-				return new Balance(rs.getLong(1), held, rs.getLong(2), oldest == null ? null : oldest.toInstant());
+				return new Balance(rs.getLong(1), held, rs.getLong(2),
+						oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)));
 			})
 			.single();
 	}

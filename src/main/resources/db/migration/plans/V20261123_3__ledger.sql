@@ -24,3 +24,13 @@ create table ledger_entry (
 );
 
 create index ledger_entry_person_at on ledger_entry (person_id, kind, at);
+
+-- Settled usage per person and hour, kept beside the entries so that the balance in a window is a
+-- sum over at most (window / 1 hour) rows, not over every request ever made.
+create table usage_bucket (
+    person_id uuid   not null,
+    starts_at timestamp with time zone not null,
+    tokens    bigint not null,
+    requests  bigint not null,
+    primary key (person_id, starts_at)
+);

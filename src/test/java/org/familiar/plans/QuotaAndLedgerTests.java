@@ -16,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -56,6 +57,7 @@ class QuotaAndLedgerTests {
 		registry.add("familiar.plans.small.token-budget", () -> "60");
 		registry.add("familiar.plans.narrow.models", () -> "some-other-model");
 		registry.add("familiar.plans.narrow.token-budget", () -> "100000");
+		registry.add("familiar.node", () -> "test-node");
 	}
 
 	@AfterAll
@@ -71,6 +73,9 @@ class QuotaAndLedgerTests {
 
 	@Autowired
 	PlansManagement plans;
+
+	@Autowired
+	UsageLedger ledger;
 
 	private final HttpClient http = HttpClient.newBuilder()
 		.executor(Executors.newVirtualThreadPerTaskExecutor())
@@ -177,6 +182,29 @@ class QuotaAndLedgerTests {
 				assertThat(ex.getMessage()).contains("does not include the model 'fake-model'");
 			});
 		assertThat(backend.completions.get()).isEqualTo(calls);
+	}
+
+	@Test
+	void aReservationLeftByACrashIsSettledOnceAtStartAndNeverTwice() {
+		var person = person("small");
+		var crashedAt = Instant.now().minus(Duration.ofMinutes(5));
+		// What a run killed mid-reply leaves behind: a reservation and its hold, no settlement.
+		ledger.reserve(new UsageLedger.Hold("chatcmpl-crashed", person.value(), null, "fake-model", "interactive", 26,
+				"test-node"), 60, Duration.ofDays(30), crashedAt);
+		assertThat(plans.usage(person).heldTokens()).isEqualTo(26);
+		assertThat(plans.usage(person).remainingTokens()).isEqualTo(34);
+
+		plans.reconcile();
+		plans.reconcile();
+
+		var usage = plans.usage(person);
+		assertThat(usage.heldTokens()).isZero();
+		assertThat(usage.usedTokens()).isZero();
+		assertThat(usage.requests()).isEqualTo(1);
+		assertThat(usage.remainingTokens()).isEqualTo(60);
+		assertThat(ledger.settle(new UsageLedger.Settlement("chatcmpl-crashed", "fake", 10, 10, "completed", "test-node"),
+				Instant.now())).as("a late settlement of a reconciled request").isFalse();
+		assertThat(plans.usage(person).usedTokens()).isZero();
 	}
 
 	@Test
