@@ -44,6 +44,8 @@ class CapacityMeters implements SmartInitializingSingleton {
 
 		final Counter completionTokens;
 
+		final Counter energy;
+
 		final EnumMap<Outcome, Timer> completions = new EnumMap<>(Outcome.class);
 
 		PerClass(String backend, WorkloadClass workload) {
@@ -68,6 +70,11 @@ class CapacityMeters implements SmartInitializingSingleton {
 				.description("Tokens processed")
 				.tags(tags)
 				.tag("kind", "completion")
+				.register(registry);
+			energy = Counter.builder("familiar.energy")
+				.description("Estimated energy used, from the backend's configured joules per token")
+				.baseUnit("joules")
+				.tags(tags)
 				.register(registry);
 			for (var outcome : Outcome.values()) {
 				completions.put(outcome, Timer.builder("familiar.completions")
@@ -120,8 +127,9 @@ class CapacityMeters implements SmartInitializingSingleton {
 	}
 
 	void completed(String backend, WorkloadClass workload, Outcome outcome, Duration duration, Duration slotTime,
-			TokenUsage usage) {
+			TokenUsage usage, double energyWh) {
 		var perClass = of(backend, workload);
+		perClass.energy.increment(energyWh * 3600);
 		perClass.completions.get(outcome).record(duration);
 		perClass.slotSeconds.increment(slotTime.toNanos() / 1e9);
 		perClass.promptTokens.increment(usage.promptTokens());

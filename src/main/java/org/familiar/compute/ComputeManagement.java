@@ -112,11 +112,12 @@ public class ComputeManagement {
 			var duration = Duration.between(started, clock.instant());
 			if (attempt.entry != null && attempt.outcome != Outcome.REFUSED) {
 				meters.completed(attempt.entry.backend.name(), request.workload(), attempt.outcome, duration,
-						Duration.ofNanos(System.nanoTime() - attempt.admittedAt), attempt.usage);
+						Duration.ofNanos(System.nanoTime() - attempt.admittedAt), attempt.usage,
+						attempt.entry.energy.wattHours(attempt.usage));
 			}
 			events.publishEvent(new CompletionFinished(request.requestId(), request.requester(), request.workload(),
 					request.model(), attempt.entry == null ? "" : attempt.entry.backend.name(), attempt.usage,
-					attempt.outcome, duration));
+					attempt.entry == null ? 0 : attempt.entry.energy.wattHours(attempt.usage), attempt.outcome, duration));
 		}
 	}
 

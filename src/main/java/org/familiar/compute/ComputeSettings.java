@@ -43,10 +43,37 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * @param maxConcurrent how many requests the backend gets at once (its slots)
 	 * @param timeout how long the backend may stay silent before a request to it is given up
 	 * @param weight how much load the backend takes relative to others serving the same model
+	 * @param joulesPerToken energy per token, prompt or reply, when the two are not given apart
+	 * @param joulesPerPromptToken energy per prompt token; defaults from {@code joulesPerToken}
+	 * @param joulesPerCompletionToken energy per generated token; defaults from {@code joulesPerToken}
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,
 			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout,
-			@DefaultValue("1") double weight) {
+			@DefaultValue("1") double weight, @Nullable Double joulesPerToken, @Nullable Double joulesPerPromptToken,
+			@Nullable Double joulesPerCompletionToken) {
+
+		/** Default energy of a GPU-served 7–70B model, see docs/configuration.md#energy. */
+		static final double DEFAULT_JOULES_PER_COMPLETION_TOKEN = 2.0;
+
+		static final double DEFAULT_JOULES_PER_PROMPT_TOKEN = 0.2;
+
+		Energy energy() {
+			return new Energy(
+					joulesPerPromptToken != null ? joulesPerPromptToken
+							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_PROMPT_TOKEN,
+					joulesPerCompletionToken != null ? joulesPerCompletionToken
+							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_COMPLETION_TOKEN);
+		}
+	}
+
+	/** Joules per prompt and per generated token, for the ledger's energy figures. */
+	public record Energy(double joulesPerPromptToken, double joulesPerCompletionToken) {
+
+		/** Watt-hours for a request's tokens. */
+		public double wattHours(TokenUsage usage) {
+			return (usage.promptTokens() * joulesPerPromptToken + usage.completionTokens() * joulesPerCompletionToken)
+					/ 3600.0;
+		}
 	}
 
 	/**
@@ -55,11 +82,16 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * @param modelsDir where models live; defaults to {@code familiar.home/models}
 	 * @param maxConcurrent generations at once (each uses all cores)
 	 * @param maxTokens the longest reply when a request sets no limit
+	 * @param joulesPerToken energy per generated token on this machine's CPU (prompt tokens count a tenth)
 	 */
 	public record Embedded(@DefaultValue("true") boolean enabled,
 			@DefaultValue("tjake/Llama-3.2-1B-Instruct-JQ4") String model, @Nullable Path modelsDir,
 			@DefaultValue("1") int maxConcurrent,
-			@DefaultValue("512") int maxTokens) {
+			@DefaultValue("512") int maxTokens, @DefaultValue("1.5") double joulesPerToken) {
+
+		Energy energy() {
+			return new Energy(joulesPerToken / 10, joulesPerToken);
+		}
 	}
 
 	/**

@@ -56,6 +56,8 @@ class ModelCatalogue implements DisposableBean {
 
 		final double weight;
 
+		final ComputeSettings.Energy energy;
+
 		final List<String> configuredModels;
 
 		volatile boolean healthy;
@@ -65,8 +67,9 @@ class ModelCatalogue implements DisposableBean {
 		volatile String message = "not checked yet";
 
 		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
-				List<String> configuredModels) {
+				ComputeSettings.Energy energy, List<String> configuredModels) {
 			this.backend = backend;
+			this.energy = energy;
 			this.scheduler = scheduler;
 			this.breaker = breaker;
 			this.weight = weight > 0 ? weight : 1;
@@ -99,12 +102,13 @@ class ModelCatalogue implements DisposableBean {
 			.forEach((name, backend) -> backends.put(name,
 					new Entry(new OpenAiBackend(name, backend),
 							new CapacityScheduler(name, Math.max(1, backend.maxConcurrent()), policies, clock),
-							breakers.circuitBreaker(name), backend.weight(), backend.models())));
+							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models())));
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
 			var embedded = new EmbeddedBackend(settings.embedded(), settings.home());
 			var entry = new Entry(embedded, new CapacityScheduler(EmbeddedBackend.NAME,
 					Math.max(1, settings.embedded().maxConcurrent()), policies, clock),
-					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, List.of(embedded.modelId()));
+					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, settings.embedded().energy(),
+					List.of(embedded.modelId()));
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(EmbeddedBackend.NAME, entry);

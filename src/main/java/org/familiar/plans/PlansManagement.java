@@ -131,7 +131,7 @@ public class PlansManagement {
 		long remaining = plan.tokenBudget() == 0 ? -1
 				: Math.max(0, plan.tokenBudget() - balance.used() - balance.held());
 		return new Usage(planName, plan.window(), plan.tokenBudget(), balance.used(), balance.held(), remaining,
-				balance.requests(), 0, balance.oldest() == null ? null : balance.oldest().plus(plan.window()));
+				balance.requests(), balance.energyWh(), balance.oldest() == null ? null : balance.oldest().plus(plan.window()));
 	}
 
 	private String planName(PersonId person) {
@@ -147,7 +147,7 @@ public class PlansManagement {
 	void settle(CompletionFinished finished) {
 		try {
 			ledger.settle(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
-					finished.usage().promptTokens(), finished.usage().completionTokens(),
+					finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
 					finished.outcome().name().toLowerCase(), node), clock.instant());
 		}
 		catch (RuntimeException ex) {
@@ -159,7 +159,7 @@ public class PlansManagement {
 	void reconcile() {
 		var orphans = ledger.unsettled(node, started);
 		for (var request : orphans) {
-			ledger.settle(new UsageLedger.Settlement(request, "", 0, 0, "reconciled", node), clock.instant());
+			ledger.settle(new UsageLedger.Settlement(request, "", 0, 0, 0, "reconciled", node), clock.instant());
 		}
 		if (!orphans.isEmpty()) {
 			log.warn("Settled {} reservations left unfinished by an earlier run of node '{}' (charged nothing)",

@@ -43,7 +43,7 @@ class UsageLedger {
 	}
 
 	/** What a person has used and holds in the current window. */
-	record Balance(long used, long held, long requests, @Nullable Instant oldest) {
+	record Balance(long used, long held, long requests, double energyWh, @Nullable Instant oldest) {
 	}
 
 	/**
@@ -77,8 +77,8 @@ class UsageLedger {
 	}
 
 	/** A request's real usage, to settle its reservation with. */
-	record Settlement(String requestId, String backend, long promptTokens, long completionTokens, String outcome,
-			String node) {
+	record Settlement(String requestId, String backend, long promptTokens, long completionTokens, double energyWh,
+			String outcome, String node) {
 	}
 
 	/**
@@ -113,9 +113,10 @@ class UsageLedger {
 			long charged = Math.min(hold.tokens(), settlement.promptTokens() + settlement.completionTokens());
 			db.sql("""
 					insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
-					  prompt_tokens, completion_tokens, outcome, node, at)
+					  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
 					values (:request, 'settle', :person, :token, :model, :backend, :workload, :tokens,
-					  :prompt, :completion, :outcome, :node, :at)""")
+					  :prompt, :completion, :energy, :outcome, :node, :at)""")
+				.param("energy", settlement.energyWh())
 				.param("request", settlement.requestId())
 				.param("person", hold.person())
 				.param("token", hold.token())
@@ -136,14 +137,18 @@ class UsageLedger {
 			var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
 			// Under the person's lock, so nobody else can add this bucket in between.
 			int added = db.sql("""
-					update usage_bucket set tokens = tokens + :tokens, requests = requests + 1
+					update usage_bucket set tokens = tokens + :tokens, requests = requests + 1, energy_wh = energy_wh + :energy
 					where person_id = :person and starts_at = :hour""")
 				.param("tokens", charged)
+				.param("energy", settlement.energyWh())
 				.param("person", hold.person())
 				.param("hour", hour)
 				.update();
 			if (added == 0) {
-				db.sql("insert into usage_bucket (person_id, starts_at, tokens, requests) values (:person, :hour, :tokens, 1)")
+				db.sql("""
+						insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)
+						values (:person, :hour, :tokens, 1, :energy)""")
+					.param("energy", settlement.energyWh())
 					.param("person", hold.person())
 					.param("hour", hour)
 					.param("tokens", charged)
@@ -188,13 +193,14 @@ class UsageLedger {
 	/** Sums the hourly buckets overlapping the window; {@code oldest} is when the first of them ends. */
 	private Balance window(UUID person, Duration window, Instant now, long held) {
 		return db.sql("""
-				select coalesce(sum(tokens), 0), coalesce(sum(requests), 0), min(starts_at) from usage_bucket
+				select coalesce(sum(tokens), 0), coalesce(sum(requests), 0), min(starts_at), coalesce(sum(energy_wh), 0)
+				from usage_bucket
 				where person_id = :person and starts_at > :since""")
 			.param("person", person)
 			.param("since", Timestamp.from(now.minus(window).minus(Duration.ofHours(1))))
 			.query((rs, row) -> {
 				var oldest = rs.getTimestamp(3);
-				return new Balance(rs.getLong(1), held, rs.getLong(2),
+				return new Balance(rs.getLong(1), held, rs.getLong(2), rs.getDouble(4),
 						oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)));
 			})
 			.single();

@@ -17,6 +17,7 @@ create table ledger_entry (
     tokens            bigint       not null,
     prompt_tokens     bigint       not null default 0,
     completion_tokens bigint       not null default 0,
+    energy_wh         double precision not null default 0,
     outcome           varchar(16),
     node              varchar(100) not null,
     at                timestamp with time zone not null,
@@ -32,5 +33,6 @@ create table usage_bucket (
     starts_at timestamp with time zone not null,
     tokens    bigint not null,
     requests  bigint not null,
+    energy_wh double precision not null,
     primary key (person_id, starts_at)
 );
