@@ -6,6 +6,13 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.UUID;
 import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.CompletionFinished;
@@ -132,6 +139,41 @@ public class PlansManagement {
 				: Math.max(0, plan.tokenBudget() - balance.used() - balance.held());
 		return new Usage(planName, plan.window(), plan.tokenBudget(), balance.used(), balance.held(), remaining,
 				balance.requests(), balance.energyWh(), balance.oldest() == null ? null : balance.oldest().plus(plan.window()));
+	}
+
+	/** The person's usage in their plan's window, itemised by day and model, by app, and by request. */
+	public UsageReport report(PersonId person) {
+		var usage = usage(person);
+		var labels = new HashMap<UUID, String>();
+		identity.tokens(person).forEach(token -> labels.put(token.id().value(), token.label()));
+		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
+			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
+					s.token() == null ? "web chat" : labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
+					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome()))
+			.toList();
+		var days = new TreeMap<String, UsageReport.Day>();
+		var sources = new LinkedHashMap<String, UsageReport.Source>();
+		for (var request : requests) {
+			var day = LocalDate.ofInstant(request.at(), ZoneOffset.UTC);
+			days.merge(day + " " + request.model(),
+					new UsageReport.Day(day, request.model(), request.chargedTokens(), 1, request.energyWh()),
+					(a, b) -> new UsageReport.Day(a.day(), a.model(), a.tokens() + b.tokens(), a.requests() + 1,
+							a.energyWh() + b.energyWh()));
+			sources.merge(request.source(),
+					new UsageReport.Source(request.source(), request.chargedTokens(), 1, request.energyWh(), request.at()),
+					(a, b) -> new UsageReport.Source(a.name(), a.tokens() + b.tokens(), a.requests() + 1,
+							a.energyWh() + b.energyWh(), a.lastUsed()));
+		}
+		return new UsageReport(usage, List.copyOf(days.values()), List.copyOf(sources.values()), requests);
+	}
+
+	/** Everyone's usage, for administrators. */
+	public List<PersonUsage> everyone() {
+		return identity.people().stream().map(p -> new PersonUsage(p.username(), usage(p.id()))).toList();
+	}
+
+	/** One person's usage, named. */
+	public record PersonUsage(String username, Usage usage) {
 	}
 
 	private String planName(PersonId person) {

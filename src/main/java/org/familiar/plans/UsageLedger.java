@@ -135,11 +135,14 @@ class UsageLedger {
 				.param("person", hold.person())
 				.update();
 			var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
+			// A request refused for want of capacity never ran: it releases its hold but is not a request.
+			int counted = "refused".equals(settlement.outcome()) ? 0 : 1;
 			// Under the person's lock, so nobody else can add this bucket in between.
 			int added = db.sql("""
-					update usage_bucket set tokens = tokens + :tokens, requests = requests + 1, energy_wh = energy_wh + :energy
+					update usage_bucket set tokens = tokens + :tokens, requests = requests + :counted, energy_wh = energy_wh + :energy
 					where person_id = :person and starts_at = :hour""")
 				.param("tokens", charged)
+				.param("counted", counted)
 				.param("energy", settlement.energyWh())
 				.param("person", hold.person())
 				.param("hour", hour)
@@ -147,7 +150,8 @@ class UsageLedger {
 			if (added == 0) {
 				db.sql("""
 						insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)
-						values (:person, :hour, :tokens, 1, :energy)""")
+						values (:person, :hour, :tokens, :counted, :energy)""")
+					.param("counted", counted)
 					.param("energy", settlement.energyWh())
 					.param("person", hold.person())
 					.param("hour", hour)
@@ -167,6 +171,26 @@ class UsageLedger {
 			.param("node", node)
 			.param("before", Timestamp.from(before))
 			.query(String.class)
+			.list();
+	}
+
+	/** One settled request, as the usage page and the CSV export show it. */
+	record Settled(Instant at, String requestId, @Nullable UUID token, String model, String backend, String workload,
+			long promptTokens, long completionTokens, long charged, double energyWh, String outcome) {
+	}
+
+	/** A person's settled requests since {@code since}, newest first. */
+	List<Settled> settled(UUID person, Instant since) {
+		return db.sql("""
+				select at, request_id, token_id, model, backend, workload, prompt_tokens, completion_tokens, tokens,
+				  energy_wh, outcome
+				from ledger_entry where person_id = :person and kind = 'settle' and at > :since
+				order by at desc""")
+			.param("person", person)
+			.param("since", Timestamp.from(since))
+			.query((rs, row) -> new Settled(rs.getTimestamp(1).toInstant(), rs.getString(2), rs.getObject(3, UUID.class),
+					rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9),
+					rs.getDouble(10), rs.getString(11)))
 			.list();
 	}
 

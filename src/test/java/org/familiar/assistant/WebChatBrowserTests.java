@@ -188,6 +188,34 @@ class WebChatBrowserTests {
 		assertThat(load.join().statusCode()).isEqualTo(200);
 	}
 
+	@Test
+	@Order(3)
+	void aPersonSeesTheirUsageWithChartsAndCanExportIt() {
+		browser.get("http://localhost:" + port + "/chat");
+		browser.findElement(By.linkText("Usage")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/usage"));
+
+		// The chat replies of the first test and the research request of the second, settled.
+		waiting(10).until(b -> {
+			b.navigate().refresh();
+			return Integer.parseInt(b.findElement(By.id("requests")).getText()) >= 3;
+		});
+		assertThat(browser.findElement(By.id("remaining")).getText()).isNotBlank();
+		assertThat(browser.findElement(By.id("sources")).getText()).contains("web chat").contains("load");
+		var datasets = ((Number) ((JavascriptExecutor) browser)
+			.executeScript("return Chart.getChart('tokens').data.datasets.length")).intValue();
+		assertThat(datasets).isEqualTo(1);
+		var csv = (String) ((JavascriptExecutor) browser).executeAsyncScript(
+				"const done = arguments[0]; fetch('/usage.csv').then(r => r.text()).then(done);");
+		assertThat(csv.lines().findFirst().orElseThrow()).contains("requestId").contains("chargedTokens").contains("energyWh");
+		assertThat(csv.lines().count()).isGreaterThanOrEqualTo(4);
+		screenshot("usage");
+
+		browser.findElement(By.linkText("All usage")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/usage"));
+		assertThat(browser.findElement(By.id("everyone")).getText()).contains("ada").contains("default");
+	}
+
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */
 	private static void screenshot(String name) {
 		try {

@@ -80,7 +80,10 @@ class ChatCompletionsApi {
 		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
 		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
 			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
-		var request = plans.admit(caller, toRequest(body, caller));
+		var parsed = toRequest(body, caller);
+		// An unknown model is a 404 before anything is reserved.
+		compute.requireModel(parsed.model());
+		var request = plans.admit(caller, parsed);
 		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {
 			var result = compute.chat(request, new TokenSink() {

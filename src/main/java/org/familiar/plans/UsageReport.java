@@ -1,0 +1,26 @@
+package org.familiar.plans;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A person's usage in their plan's window, itemised: per day and model, per app (the token a
+ * request came with; "web chat" for the session) and every request.
+ */
+public record UsageReport(Usage usage, List<Day> days, List<Source> sources, List<Request> requests) {
+
+	/** One day and model. */
+	public record Day(LocalDate day, String model, long tokens, long requests, double energyWh) {
+	}
+
+	/** One app or token. */
+	public record Source(String name, long tokens, long requests, double energyWh, @Nullable Instant lastUsed) {
+	}
+
+	/** One settled request. */
+	public record Request(Instant at, String requestId, String source, String model, String backend, String workload,
+			long promptTokens, long completionTokens, long chargedTokens, double energyWh, String outcome) {
+	}
+}

@@ -1,0 +1,72 @@
+package org.familiar.plans.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import org.familiar.identity.CallerPrincipal;
+import org.familiar.plans.PlansManagement;
+import org.familiar.plans.UsageReport;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+
+/**
+ * The usage page (a person's tokens, requests and energy in their plan's window, with charts),
+ * its CSV export, and the administrators' view of everyone.
+ */
+@Controller
+class UsagePages {
+
+	private static final CsvMapper CSV = csvMapper();
+
+	private final PlansManagement plans;
+
+	private final ObjectMapper json;
+
+	UsagePages(PlansManagement plans, ObjectMapper json) {
+		this.plans = plans;
+		this.json = json;
+	}
+
+	private static CsvMapper csvMapper() {
+		var mapper = new CsvMapper();
+		mapper.registerModule(new JavaTimeModule());
+		mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+		return mapper;
+	}
+
+	@GetMapping("/usage")
+	String usage(@AuthenticationPrincipal CallerPrincipal me, Model model) throws IOException {
+		var report = plans.report(me.caller().person());
+		model.addAttribute("report", report);
+		model.addAttribute("usage", report.usage());
+		// Inside a <script> element: no "<" may end it early, whatever a model is called.
+		model.addAttribute("days", json.writeValueAsString(report.days()).replace("<", "\\u003c"));
+		model.addAttribute("recent", report.requests().stream().limit(50).toList());
+		return "plans/usage";
+	}
+
+	@GetMapping(path = "/usage.csv")
+	ResponseEntity<byte[]> csv(@AuthenticationPrincipal CallerPrincipal me) throws IOException {
+		var report = plans.report(me.caller().person());
+		CsvSchema schema = CSV.schemaFor(UsageReport.Request.class).withHeader();
+		var body = CSV.writer(schema).writeValueAsBytes(report.requests());
+		return ResponseEntity.ok()
+			.contentType(new MediaType("text", "csv"))
+			.header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"familiar-usage.csv\"")
+			.body(body);
+	}
+
+	@GetMapping("/admin/usage")
+	String everyone(Model model) {
+		model.addAttribute("people", plans.everyone());
+		return "plans/everyone";
+	}
+}
