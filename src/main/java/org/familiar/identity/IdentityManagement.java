@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.familiar.compute.WorkloadClass;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -56,7 +57,11 @@ public class IdentityManagement {
 		.expireAfterWrite(Duration.ofSeconds(30))
 		.build();
 
-	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock) {
+	private final ApplicationEventPublisher events;
+
+	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
+			ApplicationEventPublisher events) {
+		this.events = events;
 		this.people = people;
 		this.tokens = tokens;
 		this.passwords = passwords;
@@ -107,6 +112,20 @@ public class IdentityManagement {
 		people.add(person, passwords.encode(password));
 		anyone.set(true);
 		return person;
+	}
+
+	/**
+	 * Moves a person to another plan; blank means the default plan. Plans not configured count as
+	 * the default plan until they are.
+	 * @throws PersonNotFoundException if there is no such person
+	 */
+	@Transactional
+	public void changePlan(PersonId person, @Nullable String plan) {
+		var name = plan == null || plan.isBlank() ? null : plan.trim();
+		if (!people.changePlan(person, name)) {
+			throw new PersonNotFoundException(person.toString());
+		}
+		events.publishEvent(new PlanChanged(person, name));
 	}
 
 	public List<Person> people() {

@@ -1,5 +1,6 @@
 package org.familiar.identity;
 
+import org.jspecify.annotations.Nullable;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -69,5 +70,9 @@ class People {
 				rs.getBoolean("admin"), rs.getString("plan"),
 				rs.getObject("created_at", OffsetDateTime.class).toInstant());
 		return new Row(person, rs.getString("password_hash"));
+	}
+
+	boolean changePlan(PersonId person, @Nullable String plan) {
+		return jdbc.sql("update person set plan = :plan where id = :id").param("plan", plan).param("id", person.value()).update() == 1;
 	}
 }

@@ -19,6 +19,7 @@ import org.familiar.compute.CompletionFinished;
 import org.familiar.identity.Caller;
 import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.Person;
+import org.familiar.identity.PlanChanged;
 import org.familiar.identity.PersonId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -178,6 +179,12 @@ public class PlansManagement {
 
 	private String planName(PersonId person) {
 		return planNames.get(person, id -> settings.nameOf(identity.person(id).map(Person::plan).orElse(null)));
+	}
+
+	/** A new plan takes effect on the next request, not when the cached name expires. */
+	@EventListener
+	void on(PlanChanged changed) {
+		planNames.invalidate(changed.person());
 	}
 
 	/** Settles off the request's thread: the reply is already on its way. */

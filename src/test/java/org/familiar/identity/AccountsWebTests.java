@@ -84,6 +84,16 @@ class AccountsWebTests {
 			.andExpect(redirectedUrl("/admin/people"));
 		assertThat(identity.person("grace").plan()).isEqualTo("pro");
 		assertThat(identity.person("grace").admin()).isFalse();
+
+		var grace = identity.person("grace").id().value();
+		mvc.perform(post("/admin/people/" + grace + "/plan").with(csrf()).with(user("bob").roles("USER")).param("plan", "free"))
+			.andExpect(status().isForbidden());
+		mvc.perform(post("/admin/people/" + grace + "/plan").with(user("ada").roles("USER", "ADMIN")).param("plan", "free"))
+			.andExpect(status().isForbidden());
+		mvc.perform(post("/admin/people/" + grace + "/plan").with(csrf()).with(user("ada").roles("USER", "ADMIN"))
+			.param("plan", "free"))
+			.andExpect(redirectedUrl("/admin/people"));
+		assertThat(identity.person("grace").plan()).isEqualTo("free");
 	}
 
 	@Test

@@ -208,6 +208,18 @@ class QuotaAndLedgerTests {
 	}
 
 	@Test
+	void aChangedPlanAppliesToTheNextRequest() {
+		var person = person("narrow");
+		assertThat(plans.usage(person).plan()).isEqualTo("narrow");
+
+		identity.changePlan(person, "small");
+		assertThat(plans.usage(person).plan()).isEqualTo("small");
+		identity.changePlan(person, " ");
+		assertThat(plans.usage(person).plan()).isEqualTo("default");
+		assertThat(plans.usage(person).tokenBudget()).isEqualTo(1_000_000);
+	}
+
+	@Test
 	void theUsageApiReportsTheCurrentWindow() throws Exception {
 		var person = person("small");
 		var token = identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret();

@@ -6,7 +6,10 @@ import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
+import java.util.UUID;
+import org.familiar.identity.PersonId;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /** Administrators add people. */
@@ -36,6 +39,13 @@ class PeoplePages {
 		catch (InvalidAccountException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
+		return "redirect:/admin/people";
+	}
+
+	@PostMapping("/admin/people/{id}/plan")
+	String changePlan(@PathVariable UUID id, @RequestParam(required = false) String plan, RedirectAttributes redirect) {
+		identity.changePlan(new PersonId(id), plan);
+		redirect.addFlashAttribute("notice", "Plan changed.");
 		return "redirect:/admin/people";
 	}
 }
