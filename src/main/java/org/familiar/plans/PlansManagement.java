@@ -79,7 +79,8 @@ public class PlansManagement {
 	 * Checks the request against the caller's plan and reserves its largest cost: the prompt
 	 * (estimated generously) plus the longest reply. Call it right before running the request; the
 	 * request's completion event settles the reservation.
-	 * @return the request, its reply limited to what was reserved
+	 * @return the request, its reply limited to what was reserved; on the plan's fallback model, free of
+	 *     charge, when the budget is spent and the plan has one
 	 * @throws PlanForbiddenException if the plan does not include the model, class or size
 	 * @throws QuotaExceededException if the budget left in the window does not cover it
 	 */
@@ -111,6 +112,14 @@ public class PlansManagement {
 				caller.token() == null ? null : caller.token().value(), request.model(), request.workload().id(),
 				prompt + reply, node);
 		var refused = ledger.reserve(hold, plan.tokenBudget(), plan.window(), now);
+		if (refused != null && plan.fallbackModel() != null && !plan.fallbackModel().equals(request.model())) {
+			// Spent: the plan's fallback model answers instead, recorded but not charged to the budget.
+			var fallback = new UsageLedger.Hold(request.requestId(), caller.person().value(), hold.token(),
+					plan.fallbackModel(), request.workload().id(), 0, node);
+			ledger.reserve(fallback, 0, plan.window(), now);
+			return new ChatRequest(request.requestId(), request.requester(), request.workload(), plan.fallbackModel(),
+					request.messages(), reply, request.temperature(), request.topP(), request.stop());
+		}
 		if (refused != null) {
 			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
 			throw new QuotaExceededException("Your plan '" + planName + "' has " + Math.max(0,

@@ -58,6 +58,9 @@ class QuotaAndLedgerTests {
 		registry.add("familiar.plans.narrow.models", () -> "some-other-model");
 		registry.add("familiar.plans.narrow.token-budget", () -> "100000");
 		registry.add("familiar.node", () -> "test-node");
+		registry.add("familiar.aliases.mini", () -> "fake-model");
+		registry.add("familiar.plans.frugal.token-budget", () -> "20");
+		registry.add("familiar.plans.frugal.fallback-model", () -> "mini");
 	}
 
 	@AfterAll
@@ -205,6 +208,22 @@ class QuotaAndLedgerTests {
 		assertThat(ledger.settle(new UsageLedger.Settlement("chatcmpl-crashed", "fake", 10, 10, 0.01, "completed", "test-node"),
 				Instant.now())).as("a late settlement of a reconciled request").isFalse();
 		assertThat(plans.usage(person).usedTokens()).isZero();
+	}
+
+	@Test
+	void aSpentBudgetMovesRequestsToTheFallbackModelFreeOfCharge() throws Exception {
+		var person = person("frugal");
+		var token = identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret();
+
+		var response = http.send(ask(token, "hi"), HttpResponse.BodyHandlers.ofString());
+
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(json.readTree(response.body()).path("model").asText()).isEqualTo("mini");
+		await().until(() -> plans.usage(person).heldTokens() == 0 && plans.usage(person).requests() == 1);
+		assertThat(plans.usage(person).usedTokens()).isZero();
+		var recorded = plans.report(person).requests().get(0);
+		assertThat(recorded.model()).isEqualTo("mini");
+		assertThat(recorded.promptTokens() + recorded.completionTokens()).isEqualTo(7);
 	}
 
 	@Test
