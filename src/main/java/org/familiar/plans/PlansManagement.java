@@ -20,6 +20,7 @@ import org.familiar.identity.Caller;
 import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.Person;
 import org.familiar.identity.PlanChanged;
+import org.jspecify.annotations.Nullable;
 import org.familiar.identity.PersonId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,7 +112,18 @@ public class PlansManagement {
 		var hold = new UsageLedger.Hold(request.requestId(), caller.person().value(),
 				caller.token() == null ? null : caller.token().value(), request.model(), request.workload().id(),
 				prompt + reply, node);
-		var refused = ledger.reserve(hold, plan.tokenBudget(), plan.window(), now);
+		UsageLedger.Balance refused;
+		try {
+			refused = ledger.reserve(hold, plan.tokenBudget(), plan.window(), now);
+		}
+		catch (UsageLedger.CapReached reached) {
+			var cap = reached.balance;
+			var resetsAt = cap.oldest() != null ? cap.oldest() : now.plus(UsageLedger.CAP_WINDOW);
+			throw new QuotaExceededException("You capped what this app may spend at " + cap.cap()
+					+ " tokens per 30 days; it has " + Math.max(0, cap.cap() - cap.used() - cap.held())
+					+ " left and this request needs up to " + (prompt + reply) + ". Raise the cap on your usage page, or wait until "
+					+ resetsAt + ".", resetsAt);
+		}
 		if (refused != null && plan.fallbackModel() != null && !plan.fallbackModel().equals(request.model())) {
 			// Spent: the plan's fallback model answers instead, recorded but not charged to the budget.
 			var fallback = new UsageLedger.Hold(request.requestId(), caller.person().value(), hold.token(),
@@ -155,14 +167,22 @@ public class PlansManagement {
 	public UsageReport report(PersonId person) {
 		var usage = usage(person);
 		var labels = new HashMap<UUID, String>();
-		identity.tokens(person).forEach(token -> labels.put(token.id().value(), token.label()));
+		var caps = ledger.caps(person.value());
+		var sources = new LinkedHashMap<String, UsageReport.Source>();
+		sources.put("web chat", new UsageReport.Source("web chat", null, 0, 0, 0, null, null));
+		for (var token : identity.tokens(person)) {
+			labels.put(token.id().value(), token.label());
+			if (token.active()) {
+				sources.put(token.label(), new UsageReport.Source(token.label(), token.id().value(), 0, 0, 0, null,
+						caps.get(token.id().value())));
+			}
+		}
 		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
 			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
 					s.token() == null ? "web chat" : labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
 					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome()))
 			.toList();
 		var days = new TreeMap<String, UsageReport.Day>();
-		var sources = new LinkedHashMap<String, UsageReport.Source>();
 		for (var request : requests) {
 			var day = LocalDate.ofInstant(request.at(), ZoneOffset.UTC);
 			days.merge(day + " " + request.model(),
@@ -170,11 +190,24 @@ public class PlansManagement {
 					(a, b) -> new UsageReport.Day(a.day(), a.model(), a.tokens() + b.tokens(), a.requests() + 1,
 							a.energyWh() + b.energyWh()));
 			sources.merge(request.source(),
-					new UsageReport.Source(request.source(), request.chargedTokens(), 1, request.energyWh(), request.at()),
-					(a, b) -> new UsageReport.Source(a.name(), a.tokens() + b.tokens(), a.requests() + 1,
-							a.energyWh() + b.energyWh(), a.lastUsed()));
+					new UsageReport.Source(request.source(), null, request.chargedTokens(), 1, request.energyWh(),
+							request.at(), null),
+					(a, b) -> new UsageReport.Source(a.name(), a.id(), a.tokens() + b.tokens(), a.requests() + 1,
+							a.energyWh() + b.energyWh(), a.lastUsed() != null ? a.lastUsed() : b.lastUsed(), a.cap()));
 		}
-		return new UsageReport(usage, List.copyOf(days.values()), List.copyOf(sources.values()), requests);
+		var used = sources.values().stream().filter(s -> s.requests() > 0 || s.id() != null).toList();
+		return new UsageReport(usage, List.copyOf(days.values()), used, requests);
+	}
+
+	/**
+	 * Caps what one of the person's apps (an access token) may spend per 30 days; {@code null}
+	 * lifts the cap. Applies from the next request.
+	 */
+	public void capApp(PersonId person, UUID app, @Nullable Long tokensPer30Days) {
+		if (tokensPer30Days != null && tokensPer30Days < 0) {
+			throw new IllegalArgumentException("A cap cannot be negative");
+		}
+		ledger.cap(person.value(), app, tokensPer30Days);
 	}
 
 	/** Everyone's usage, for administrators. */

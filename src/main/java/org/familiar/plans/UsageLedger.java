@@ -56,6 +56,12 @@ class UsageLedger {
 			if (budget > 0 && balance.used() + balance.held() + hold.tokens() > budget) {
 				return balance;
 			}
+			if (hold.token() != null && hold.tokens() > 0) {
+				var capped = capBalance(hold.person(), hold.token(), now);
+				if (capped != null && capped.used() + capped.held() + hold.tokens() > capped.cap()) {
+					throw new CapReached(capped);
+				}
+			}
 			db.sql("""
 					insert into ledger_entry (request_id, kind, person_id, token_id, model, workload, tokens, node, at)
 					values (:request, 'reserve', :person, :token, :model, :workload, :tokens, :node, :at)""")
@@ -74,6 +80,83 @@ class UsageLedger {
 				.update();
 			return null;
 		});
+	}
+
+	/** What an app may spend per {@link #CAP_WINDOW}, has spent and holds. */
+	record CapBalance(long cap, long used, long held, @Nullable Instant oldest) {
+	}
+
+	/** Thrown inside the reserving transaction, so it rolls back; carries the app's balance. */
+	static final class CapReached extends RuntimeException {
+
+		final CapBalance balance;
+
+		CapReached(CapBalance balance) {
+			super(null, null, false, false);
+			this.balance = balance;
+		}
+	}
+
+	/** The window an app's cap covers: a rolling month. */
+	static final Duration CAP_WINDOW = Duration.ofDays(30);
+
+	/** The cap on an app and its use; {@code null} when it has none. Call with the person's lock held. */
+	private @Nullable CapBalance capBalance(UUID person, UUID source, Instant now) {
+		var cap = db.sql("select token_budget from source_cap where person_id = :person and source_id = :source")
+			.param("person", person)
+			.param("source", source)
+			.query(Long.class)
+			.optional();
+		if (cap.isEmpty()) {
+			return null;
+		}
+		var used = db.sql("""
+				select coalesce(sum(tokens), 0), min(starts_at) from source_bucket
+				where person_id = :person and source_id = :source and starts_at > :since""")
+			.param("person", person)
+			.param("source", source)
+			.param("since", Timestamp.from(now.minus(CAP_WINDOW).minus(Duration.ofHours(1))))
+			.query((rs, row) -> new Object[] { rs.getLong(1), rs.getTimestamp(2) })
+			.single();
+		long held = db.sql("""
+				select coalesce(sum(r.tokens), 0) from ledger_entry r
+				where r.person_id = :person and r.token_id = :source and r.kind = 'reserve'
+				  and not exists (select 1 from ledger_entry s where s.request_id = r.request_id and s.kind = 'settle')""")
+			.param("person", person)
+			.param("source", source)
+			.query(Long.class)
+			.single();
+		var oldest = (Timestamp) used[1];
+		return new CapBalance(cap.get(), (Long) used[0], held,
+				oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)).plus(CAP_WINDOW));
+	}
+
+	/** Sets (or, with {@code null}, lifts) the cap on what one app may spend. */
+	void cap(UUID person, UUID source, @Nullable Long tokens) {
+		transactions.executeWithoutResult(status -> {
+			db.sql("delete from source_cap where person_id = :person and source_id = :source")
+				.param("person", person)
+				.param("source", source)
+				.update();
+			if (tokens != null) {
+				db.sql("insert into source_cap (person_id, source_id, token_budget) values (:person, :source, :tokens)")
+					.param("person", person)
+					.param("source", source)
+					.param("tokens", tokens)
+					.update();
+			}
+		});
+	}
+
+	/** Each capped app of a person: its cap. */
+	java.util.Map<UUID, Long> caps(UUID person) {
+		var caps = new java.util.HashMap<UUID, Long>();
+		db.sql("select source_id, token_budget from source_cap where person_id = :person")
+			.param("person", person)
+			.query(rs -> {
+				caps.put(rs.getObject(1, UUID.class), rs.getLong(2));
+			});
+		return caps;
 	}
 
 	/** A request's real usage, to settle its reservation with. */
@@ -147,6 +230,26 @@ class UsageLedger {
 				.param("person", hold.person())
 				.param("hour", hour)
 				.update();
+			if (hold.token() != null) {
+				int bucketed = db.sql("""
+						update source_bucket set tokens = tokens + :tokens
+						where person_id = :person and source_id = :source and starts_at = :hour""")
+					.param("tokens", charged)
+					.param("person", hold.person())
+					.param("source", hold.token())
+					.param("hour", hour)
+					.update();
+				if (bucketed == 0) {
+					db.sql("""
+							insert into source_bucket (person_id, source_id, starts_at, tokens)
+							values (:person, :source, :hour, :tokens)""")
+						.param("person", hold.person())
+						.param("source", hold.token())
+						.param("hour", hour)
+						.param("tokens", charged)
+						.update();
+				}
+			}
 			if (added == 0) {
 				db.sql("""
 						insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)

@@ -3,6 +3,7 @@ package org.familiar.plans;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,8 +16,11 @@ public record UsageReport(Usage usage, List<Day> days, List<Source> sources, Lis
 	public record Day(LocalDate day, String model, long tokens, long requests, double energyWh) {
 	}
 
-	/** One app or token. */
-	public record Source(String name, long tokens, long requests, double energyWh, @Nullable Instant lastUsed) {
+	/**
+	 * One app or token; {@code id} is {@code null} for the web chat, {@code cap} for none.
+	 */
+	public record Source(String name, @Nullable UUID id, long tokens, long requests, double energyWh,
+			@Nullable Instant lastUsed, @Nullable Long cap) {
 	}
 
 	/** One settled request. */

@@ -36,3 +36,20 @@ create table usage_bucket (
     energy_wh double precision not null,
     primary key (person_id, starts_at)
 );
+
+-- What a person lets one app (an access token, later an OAuth client) spend per 30 days.
+create table source_cap (
+    person_id    uuid   not null,
+    source_id    uuid   not null,
+    token_budget bigint not null,
+    primary key (person_id, source_id)
+);
+
+-- Settled usage per person, app and hour, for the caps.
+create table source_bucket (
+    person_id uuid   not null,
+    source_id uuid   not null,
+    starts_at timestamp with time zone not null,
+    tokens    bigint not null,
+    primary key (person_id, source_id, starts_at)
+);

@@ -211,6 +211,16 @@ class WebChatBrowserTests {
 		assertThat(csv.lines().count()).isGreaterThanOrEqualTo(4);
 		screenshot("usage");
 
+		var loadRow = browser.findElements(By.cssSelector("#sources tbody tr")).stream()
+			.filter(row -> row.getText().startsWith("load"))
+			.findFirst()
+			.orElseThrow();
+		loadRow.findElement(By.name("tokens")).sendKeys("5000");
+		loadRow.findElement(By.cssSelector("button[type=submit]")).click();
+		waiting(10).until(b -> b.getPageSource().contains("Cap set."));
+		assertThat(browser.findElements(By.cssSelector("#sources input[name=tokens]")).stream()
+			.map(input -> input.getDomProperty("value"))).contains("5000");
+
 		browser.findElement(By.linkText("All usage")).click();
 		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/usage"));
 		assertThat(browser.findElement(By.id("everyone")).getText()).contains("ada").contains("default");

@@ -227,6 +227,33 @@ class QuotaAndLedgerTests {
 	}
 
 	@Test
+	void anAppOverItsCapIsRefusedWhileOtherAppsCarryOn() throws Exception {
+		var person = person(null);
+		var capped = identity.issueToken(person, "capped app", WorkloadClass.APP);
+		var other = identity.issueToken(person, "other app", WorkloadClass.APP).secret();
+		plans.capApp(person, capped.token().id().value(), 30L);
+
+		assertThat(http.send(ask(capped.secret(), "hi"), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+		await().until(() -> plans.usage(person).heldTokens() == 0);
+		// 7 used + 26 reserved > 30
+		var refused = http.send(ask(capped.secret(), "hi"), HttpResponse.BodyHandlers.ofString());
+		assertThat(refused.statusCode()).isEqualTo(429);
+		assertThat(json.readTree(refused.body()).path("error").path("code").asText()).isEqualTo("insufficient_quota");
+		assertThat(refused.body()).contains("You capped what this app may spend at 30 tokens");
+		assertThat(http.send(ask(other, "hi"), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+		plans.capApp(person, capped.token().id().value(), null);
+		assertThat(http.send(ask(capped.secret(), "hi"), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+		await().until(() -> plans.usage(person).heldTokens() == 0);
+		var sources = plans.report(person).sources();
+		assertThat(sources).anySatisfy(s -> {
+			assertThat(s.name()).isEqualTo("capped app");
+			assertThat(s.requests()).isEqualTo(2);
+			assertThat(s.cap()).isNull();
+		});
+	}
+
+	@Test
 	void aChangedPlanAppliesToTheNextRequest() {
 		var person = person("narrow");
 		assertThat(plans.usage(person).plan()).isEqualTo("narrow");

@@ -15,7 +15,12 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /**
  * The usage page (a person's tokens, requests and energy in their plan's window, with charts),
@@ -62,6 +67,14 @@ class UsagePages {
 			.contentType(new MediaType("text", "csv"))
 			.header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"familiar-usage.csv\"")
 			.body(body);
+	}
+
+	@PostMapping("/usage/caps")
+	String cap(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID app,
+			@RequestParam(required = false) @Nullable Long tokens, RedirectAttributes redirect) {
+		plans.capApp(me.caller().person(), app, tokens);
+		redirect.addFlashAttribute("notice", tokens == null ? "Cap lifted." : "Cap set.");
+		return "redirect:/usage";
 	}
 
 	@GetMapping("/admin/usage")
