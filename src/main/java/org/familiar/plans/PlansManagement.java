@@ -53,12 +53,20 @@ public class PlansManagement {
 
 	private final Instant started;
 
-	private final Cache<PersonId, String> planNames = Caffeine.newBuilder()
+	/** A person's plan with any override applied. */
+	private record Effective(String name, PlanSettings.Plan plan, boolean overridden) {
+	}
+
+	private final Cache<PersonId, Effective> plansOf = Caffeine.newBuilder()
 		.expireAfterWrite(Duration.ofSeconds(30))
 		.maximumSize(100_000)
 		.build();
 
-	PlansManagement(PlanSettings settings, UsageLedger ledger, IdentityManagement identity, Clock clock) {
+	private final PlanOverrides overrides;
+
+	PlansManagement(PlanSettings settings, UsageLedger ledger, PlanOverrides overrides, IdentityManagement identity,
+			Clock clock) {
+		this.overrides = overrides;
 		this.settings = settings;
 		this.ledger = ledger;
 		this.identity = identity;
@@ -89,8 +97,9 @@ public class PlansManagement {
 		if (!settings.metering()) {
 			return request;
 		}
-		var planName = planName(caller.person());
-		var plan = settings.plan(planName);
+		var effective = effective(caller.person());
+		var planName = effective.name();
+		var plan = effective.plan();
 		if (!plan.models().isEmpty() && !plan.models().contains(request.model())) {
 			throw new PlanForbiddenException("Your plan '" + planName + "' does not include the model '"
 					+ request.model() + "'. It includes: " + String.join(", ", plan.models()) + ".", "model");
@@ -154,13 +163,15 @@ public class PlansManagement {
 
 	/** The caller's usage in their plan's current window. */
 	public Usage usage(PersonId person) {
-		var planName = planName(person);
-		var plan = settings.plan(planName);
+		var effective = effective(person);
+		var planName = effective.name();
+		var plan = effective.plan();
 		var balance = ledger.balance(person.value(), plan.window(), clock.instant());
 		long remaining = plan.tokenBudget() == 0 ? -1
 				: Math.max(0, plan.tokenBudget() - balance.used() - balance.held());
 		return new Usage(planName, plan.window(), plan.tokenBudget(), balance.used(), balance.held(), remaining,
-				balance.requests(), balance.energyWh(), balance.oldest() == null ? null : balance.oldest().plus(plan.window()));
+				balance.requests(), balance.energyWh(), balance.oldest() == null ? null : balance.oldest().plus(plan.window()),
+				effective.overridden());
 	}
 
 	/** The person's usage in their plan's window, itemised by day and model, by app, and by request. */
@@ -212,21 +223,40 @@ public class PlansManagement {
 
 	/** Everyone's usage, for administrators. */
 	public List<PersonUsage> everyone() {
-		return identity.people().stream().map(p -> new PersonUsage(p.username(), usage(p.id()))).toList();
+		return identity.people().stream().map(p -> new PersonUsage(p.id(), p.username(), usage(p.id()))).toList();
 	}
 
 	/** One person's usage, named. */
-	public record PersonUsage(String username, Usage usage) {
+	public record PersonUsage(PersonId id, String username, Usage usage) {
 	}
 
-	private String planName(PersonId person) {
-		return planNames.get(person, id -> settings.nameOf(identity.person(id).map(Person::plan).orElse(null)));
+	private Effective effective(PersonId person) {
+		return plansOf.get(person, id -> {
+			var name = settings.nameOf(identity.person(id).map(Person::plan).orElse(null));
+			var plan = settings.plan(name);
+			var budget = overrides.budget(id.value());
+			return budget.map(b -> new Effective(name, new PlanSettings.Plan(b, plan.window(), plan.models(),
+					plan.workloads(), plan.maxRequestTokens(), plan.fallbackModel()), true))
+				.orElse(new Effective(name, plan, false));
+		});
+	}
+
+	/**
+	 * Gives a person their own token budget in place of their plan's ({@code null} removes it);
+	 * the plan's other rules stay. Applies from the next request.
+	 */
+	public void overrideBudget(PersonId person, @Nullable Long tokenBudget) {
+		if (tokenBudget != null && tokenBudget < 0) {
+			throw new IllegalArgumentException("A budget cannot be negative");
+		}
+		overrides.set(person.value(), tokenBudget);
+		plansOf.invalidate(person);
 	}
 
 	/** A new plan takes effect on the next request, not when the cached name expires. */
 	@EventListener
 	void on(PlanChanged changed) {
-		planNames.invalidate(changed.person());
+		plansOf.invalidate(changed.person());
 	}
 
 	/** Settles off the request's thread: the reply is already on its way. */

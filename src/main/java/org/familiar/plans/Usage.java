@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param heldTokens tokens reserved by requests still running
  * @param remainingTokens what is left, or -1 without a limit
  * @param resetsAt when the oldest usage in the window expires, if any
+ * @param ownBudget whether an administrator gave the person a budget of their own instead of the plan's
  */
 public record Usage(String plan, Duration window, long tokenBudget, long usedTokens, long heldTokens,
-		long remainingTokens, long requests, double energyWh, @Nullable Instant resetsAt) {
+		long remainingTokens, long requests, double energyWh, @Nullable Instant resetsAt, boolean ownBudget) {
 }

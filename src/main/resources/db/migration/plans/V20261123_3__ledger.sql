@@ -53,3 +53,9 @@ create table source_bucket (
     tokens    bigint not null,
     primary key (person_id, source_id, starts_at)
 );
+
+-- A person's own token budget, set by an administrator, in place of their plan's.
+create table plan_override (
+    person_id    uuid   primary key,
+    token_budget bigint not null
+);

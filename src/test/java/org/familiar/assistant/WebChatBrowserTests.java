@@ -224,6 +224,14 @@ class WebChatBrowserTests {
 		browser.findElement(By.linkText("All usage")).click();
 		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/usage"));
 		assertThat(browser.findElement(By.id("everyone")).getText()).contains("ada").contains("default");
+		var adaRow = browser.findElements(By.cssSelector("#everyone tbody tr")).stream()
+			.filter(row -> row.getText().startsWith("ada"))
+			.findFirst()
+			.orElseThrow();
+		adaRow.findElement(By.name("tokens")).sendKeys("2000000");
+		adaRow.findElement(By.cssSelector("button[type=submit]")).click();
+		waiting(10).until(b -> b.getPageSource().contains("Own budget set."));
+		assertThat(browser.findElement(By.id("everyone")).getText()).contains("2,000,000");
 	}
 
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */

@@ -254,7 +254,7 @@ class QuotaAndLedgerTests {
 	}
 
 	@Test
-	void aChangedPlanAppliesToTheNextRequest() {
+	void aChangedPlanOrOwnBudgetAppliesToTheNextRequest() throws Exception {
 		var person = person("narrow");
 		assertThat(plans.usage(person).plan()).isEqualTo("narrow");
 
@@ -262,6 +262,15 @@ class QuotaAndLedgerTests {
 		assertThat(plans.usage(person).plan()).isEqualTo("small");
 		identity.changePlan(person, " ");
 		assertThat(plans.usage(person).plan()).isEqualTo("default");
+		assertThat(plans.usage(person).tokenBudget()).isEqualTo(1_000_000);
+
+		plans.overrideBudget(person, 5L);
+		assertThat(plans.usage(person).plan()).isEqualTo("default");
+		assertThat(plans.usage(person).ownBudget()).isTrue();
+		assertThat(plans.usage(person).tokenBudget()).isEqualTo(5);
+		var token = identity.issueToken(person, "t", WorkloadClass.INTERACTIVE).secret();
+		assertThat(http.send(ask(token, "hi"), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(429);
+		plans.overrideBudget(person, null);
 		assertThat(plans.usage(person).tokenBudget()).isEqualTo(1_000_000);
 	}
 

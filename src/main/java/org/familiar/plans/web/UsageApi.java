@@ -25,13 +25,14 @@ class UsageApi {
 	 */
 	@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 	record UsageResponse(String plan, String window, long tokenBudget, long usedTokens, long heldTokens,
-			long remainingTokens, long requests, double energyWh, @Nullable Instant resetsAt) {
+			long remainingTokens, long requests, double energyWh, @Nullable Instant resetsAt, boolean ownBudget) {
 	}
 
 	@GetMapping("/api/usage")
 	UsageResponse usage(@AuthenticationPrincipal CallerPrincipal me) {
 		var usage = plans.usage(me.caller().person());
 		return new UsageResponse(usage.plan(), usage.window().toString(), usage.tokenBudget(), usage.usedTokens(),
-				usage.heldTokens(), usage.remainingTokens(), usage.requests(), usage.energyWh(), usage.resetsAt());
+				usage.heldTokens(), usage.remainingTokens(), usage.requests(), usage.energyWh(), usage.resetsAt(),
+				usage.ownBudget());
 	}
 }

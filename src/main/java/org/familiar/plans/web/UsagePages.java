@@ -17,7 +17,9 @@ import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
+import org.familiar.identity.PersonId;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
@@ -75,6 +77,14 @@ class UsagePages {
 		plans.capApp(me.caller().person(), app, tokens);
 		redirect.addFlashAttribute("notice", tokens == null ? "Cap lifted." : "Cap set.");
 		return "redirect:/usage";
+	}
+
+	@PostMapping("/admin/usage/{person}/budget")
+	String overrideBudget(@PathVariable UUID person, @RequestParam(required = false) @Nullable Long tokens,
+			RedirectAttributes redirect) {
+		plans.overrideBudget(new PersonId(person), tokens);
+		redirect.addFlashAttribute("notice", tokens == null ? "Back on the plan's budget." : "Own budget set.");
+		return "redirect:/admin/usage";
 	}
 
 	@GetMapping("/admin/usage")
