@@ -8,7 +8,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import jakarta.annotation.PreDestroy;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.TreeMap;
@@ -53,6 +56,13 @@ public class PlansManagement {
 
 	private final Instant started;
 
+	/** The most settlements written in one transaction. */
+	private static final int SETTLE_BATCH = 256;
+
+	private final LinkedBlockingQueue<UsageLedger.Settlement> pending = new LinkedBlockingQueue<>();
+
+	private final Thread settler;
+
 	/** A person's plan with any override applied. */
 	private record Effective(String name, PlanSettings.Plan plan, boolean overridden) {
 	}
@@ -73,6 +83,7 @@ public class PlansManagement {
 		this.clock = clock;
 		this.node = settings.node() != null ? settings.node() : hostName();
 		this.started = clock.instant();
+		this.settler = Thread.ofVirtual().name("ledger-settler").start(this::settleQueued);
 	}
 
 	private static String hostName() {
@@ -259,20 +270,49 @@ public class PlansManagement {
 		plansOf.invalidate(changed.person());
 	}
 
-	/** Settles off the request's thread: the reply is already on its way. */
+	/**
+	 * Queues the settlement: the reply is already on its way. One settler thread writes whatever
+	 * has queued up in one transaction, so a busy server commits once per batch, not per request.
+	 */
 	@EventListener
 	void on(CompletionFinished finished) {
-		Thread.ofVirtual().name("settle-" + finished.requestId()).start(() -> settle(finished));
+		pending.add(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
+				finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
+				finished.outcome().name().toLowerCase(), node));
 	}
 
-	void settle(CompletionFinished finished) {
+	private void settleQueued() {
+		var batch = new ArrayList<UsageLedger.Settlement>(SETTLE_BATCH);
+		while (!Thread.currentThread().isInterrupted()) {
+			try {
+				batch.add(pending.take());
+			}
+			catch (InterruptedException stopping) {
+				return;
+			}
+			pending.drainTo(batch, SETTLE_BATCH - 1);
+			settleNow(batch);
+			batch.clear();
+		}
+	}
+
+	private void settleNow(List<UsageLedger.Settlement> batch) {
 		try {
-			ledger.settle(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
-					finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
-					finished.outcome().name().toLowerCase(), node), clock.instant());
+			ledger.settleAll(batch, clock.instant());
 		}
 		catch (RuntimeException ex) {
-			log.error("Could not settle request {}; it is settled when this node restarts", finished.requestId(), ex);
+			log.error("Could not settle {} requests; they are settled when this node restarts", batch.size(), ex);
+		}
+	}
+
+	/** On a graceful stop, what is queued is settled before the database goes away. */
+	@PreDestroy
+	void stopSettling() {
+		settler.interrupt();
+		var rest = new ArrayList<UsageLedger.Settlement>();
+		pending.drainTo(rest);
+		if (!rest.isEmpty()) {
+			settleNow(rest);
 		}
 	}
 
