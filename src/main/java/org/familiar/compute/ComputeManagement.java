@@ -95,7 +95,8 @@ public class ComputeManagement {
 		var attempt = new Attempt();
 		try {
 			var result = attempt.run(request, sink);
-			attempt.outcome = result.finishReason() == FinishReason.CANCELLED ? Outcome.CANCELLED : Outcome.COMPLETED;
+			attempt.outcome = attempt.leftWhileWaiting ? Outcome.REFUSED
+					: result.finishReason() == FinishReason.CANCELLED ? Outcome.CANCELLED : Outcome.COMPLETED;
 			attempt.usage = result.usage();
 			return result;
 		}
@@ -129,6 +130,9 @@ public class ComputeManagement {
 		Outcome outcome = Outcome.REFUSED;
 
 		TokenUsage usage = new TokenUsage(0, 0, false);
+
+		/** The caller went away before the request got a slot: it never ran. */
+		boolean leftWhileWaiting;
 
 		/** When the slot was granted ({@link System#nanoTime}). */
 		long admittedAt = System.nanoTime();
@@ -246,6 +250,7 @@ public class ComputeManagement {
 
 		private ChatResult cancelledWhileWaiting(ChatRequest request) {
 			meters.refused(entry.backend.name(), request.workload(), "caller_gone");
+			leftWhileWaiting = true;
 			return new ChatResult(request.requestId(), request.model(), entry.backend.name(), "", FinishReason.CANCELLED,
 					new TokenUsage(0, 0, false));
 		}

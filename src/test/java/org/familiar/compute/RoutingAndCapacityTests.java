@@ -86,6 +86,9 @@ class RoutingAndCapacityTests {
 	@Autowired
 	ComputeManagement compute;
 
+	@Autowired
+	org.familiar.plans.PlansManagement plans;
+
 	private final HttpClient http = HttpClient.newHttpClient();
 
 	private org.familiar.identity.PersonId person;
@@ -203,6 +206,9 @@ class RoutingAndCapacityTests {
 		assertThat(holder.join().statusCode()).isEqualTo(200);
 		await().until(() -> capacity("slow").load().running() == 0);
 		assertThat(slow.completions.get()).isEqualTo(before + 1);
+		// The one that left never ran: its reservation is released, and it is not billed as a request.
+		await().until(() -> plans.usage(person).heldTokens() == 0);
+		assertThat(plans.usage(person).requests()).isEqualTo(1);
 		assertThat(prometheus()).containsPattern(
 				"familiar_queue_refused_total\\{backend=\"slow\",reason=\"caller_gone\",workload=\"interactive\"} [1-9]");
 	}

@@ -74,6 +74,10 @@ class UsagePages {
 	@PostMapping("/usage/caps")
 	String cap(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID app,
 			@RequestParam(required = false) @Nullable Long tokens, RedirectAttributes redirect) {
+		if (tokens != null && tokens < 0) {
+			redirect.addFlashAttribute("error", "A cap is a number of tokens, 0 or more; leave it empty for no cap.");
+			return "redirect:/usage";
+		}
 		plans.capApp(me.caller().person(), app, tokens);
 		redirect.addFlashAttribute("notice", tokens == null ? "Cap lifted." : "Cap set.");
 		return "redirect:/usage";
@@ -82,6 +86,10 @@ class UsagePages {
 	@PostMapping("/admin/usage/{person}/budget")
 	String overrideBudget(@PathVariable UUID person, @RequestParam(required = false) @Nullable Long tokens,
 			RedirectAttributes redirect) {
+		if (tokens != null && tokens < 0) {
+			redirect.addFlashAttribute("error", "A budget is a number of tokens, 0 (no limit) or more; leave it empty for the plan's.");
+			return "redirect:/admin/usage";
+		}
 		plans.overrideBudget(new PersonId(person), tokens);
 		redirect.addFlashAttribute("notice", tokens == null ? "Back on the plan's budget." : "Own budget set.");
 		return "redirect:/admin/usage";
