@@ -6,6 +6,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import java.time.Clock;
 import org.springframework.context.annotation.Bean;
+import org.springframework.scheduling.annotation.EnableAsync;
 
 /**
  * Familiar: one service that serves the web app, the OpenAI-compatible API and, when the first
@@ -13,6 +14,7 @@ import org.springframework.context.annotation.Bean;
  */
 @SpringBootApplication
 @ConfigurationPropertiesScan
+@EnableAsync
 public class FamiliarApplication {
 
 	public static void main(String[] args) {

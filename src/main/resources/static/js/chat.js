@@ -38,6 +38,78 @@
     article.appendChild(status);
   };
 
+  const post = async (url, body) => {
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (csrfHeader) headers[csrfHeader] = csrfToken;
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+    return response.json();
+  };
+
+  // "Used N memories", listing each memory with a link to it on the memory page.
+  const usedMemories = (article, used) => {
+    if (!used.length) return;
+    const details = document.createElement('details');
+    details.className = 'used-memories';
+    const summary = document.createElement('summary');
+    summary.textContent = `Used ${used.length} ${used.length === 1 ? 'memory' : 'memories'}`;
+    details.appendChild(summary);
+    const list = document.createElement('ul');
+    for (const memory of used) {
+      const item = document.createElement('li');
+      const link = document.createElement('a');
+      link.href = `/memory?highlight=${encodeURIComponent(memory.id)}`;
+      link.textContent = memory.content;
+      item.appendChild(link);
+      list.appendChild(item);
+    }
+    details.appendChild(list);
+    article.querySelector('.content').after(details);
+  };
+
+  const feedbackButtons = (article) => {
+    const box = document.createElement('div');
+    box.className = 'feedback';
+    box.innerHTML = '<button type="button" class="link thumb up" title="Good reply" aria-label="Good reply">👍</button>'
+      + '<button type="button" class="link thumb down" title="Bad reply" aria-label="Bad reply">👎</button>';
+    article.appendChild(box);
+  };
+
+  // Thumbs up or down: rated at once; an optional reason, sent after, becomes a preference memory.
+  messages.addEventListener('click', async (event) => {
+    const thumb = event.target.closest('.thumb');
+    if (!thumb) return;
+    const article = thumb.closest('article');
+    const box = thumb.closest('.feedback');
+    const rating = thumb.classList.contains('up') ? 1 : -1;
+    box.querySelectorAll('.thumb').forEach((b) => b.classList.toggle('chosen', b === thumb));
+    try {
+      await post(`/chat/messages/${article.dataset.id}/feedback`, { rating });
+    } catch (error) {
+      note(article, error.message);
+      return;
+    }
+    box.querySelector('form')?.remove();
+    const why = document.createElement('form');
+    why.className = 'why';
+    why.innerHTML = '<input name="reason" maxlength="500" placeholder="Why? (optional, Familiar will remember it)">'
+      + '<button type="submit">Send</button>';
+    box.appendChild(why);
+    why.querySelector('input').focus();
+    why.addEventListener('submit', async (submitEvent) => {
+      submitEvent.preventDefault();
+      const reason = why.querySelector('input').value.trim();
+      if (!reason) { why.remove(); return; }
+      try {
+        const answer = await post(`/chat/messages/${article.dataset.id}/feedback`, { rating, reason });
+        why.remove();
+        if (answer.memory) note(article, `Remembered: ${answer.memory}`);
+      } catch (error) {
+        note(article, error.message);
+      }
+    });
+  });
+
   // Yields {event, data} from a text/event-stream response body.
   async function* events(response) {
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -102,14 +174,19 @@
             document.title = `${data.title} · Familiar`;
             document.body.dispatchEvent(new CustomEvent('conversation-added'));
           }
+        } else if (event === 'memories') {
+          usedMemories(reply, data.used);
+          for (const memory of data.remembered) note(mine, `Remembered: ${memory.content}`);
         } else if (event === 'token') {
           markdown += data.t;
           paint();
         } else if (event === 'error') {
           reply.classList.add('failed');
           note(reply, `The reply failed: ${data.message}`);
-        } else if (event === 'done' && data.status === 'stopped') {
-          note(reply, 'Stopped.');
+        } else if (event === 'done') {
+          reply.dataset.id = data.id;
+          if (data.status === 'stopped') note(reply, 'Stopped.');
+          else if (data.status === 'complete') feedbackButtons(reply);
         }
       }
     } catch (error) {

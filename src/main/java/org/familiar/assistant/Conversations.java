@@ -24,8 +24,9 @@ class Conversations {
 
 	void add(Conversation conversation) {
 		jdbc.sql("""
-				insert into conversation (id, person_id, title, model, created_at, updated_at)
-				values (:id, :person, :title, :model, :created, :updated)""")
+				insert into conversation (id, person_id, title, model, created_at, updated_at, kind)
+				values (:id, :person, :title, :model, :created, :updated, :kind)""")
+			.param("kind", conversation.kind())
 			.param("id", conversation.id())
 			.param("person", conversation.person())
 			.param("title", conversation.title())
@@ -78,7 +79,7 @@ class Conversations {
 			.param("id", conversation)
 			.query(Integer.class)
 			.single();
-		var message = new StoredMessage(UUID.randomUUID(), seq, role, content, status, null, model, now);
+		var message = new StoredMessage(UUID.randomUUID(), seq, role, content, status, null, model, now, List.of(), null);
 		jdbc.sql("""
 				insert into chat_message (id, conversation_id, seq, role, content, status, model, created_at)
 				values (:id, :conversation, :seq, :role, :content, :status, :model, :created)""")
@@ -92,6 +93,36 @@ class Conversations {
 			.param("created", utc(now))
 			.update();
 		return message;
+	}
+
+	void recordMemories(UUID message, List<String> memoryIds) {
+		jdbc.sql("update chat_message set memory_ids = :ids where id = :id")
+			.param("ids", String.join(",", memoryIds))
+			.param("id", message)
+			.update();
+	}
+
+	/** Rates an assistant message of one of the person's conversations; false if there is no such message. */
+	boolean rate(UUID person, UUID message, int rating) {
+		return jdbc.sql("""
+				update chat_message set rating = :rating where id = :id and role = 'assistant'
+				and conversation_id in (select id from conversation where person_id = :person)""")
+			.param("rating", rating)
+			.param("id", message)
+			.param("person", person)
+			.update() == 1;
+	}
+
+	/** Every conversation of the person with its messages, oldest first, for the data export. */
+	List<Conversation> all(UUID person) {
+		return jdbc.sql("select * from conversation where person_id = :person order by created_at")
+			.param("person", person)
+			.query(Conversations::conversation)
+			.list();
+	}
+
+	int deleteAll(UUID person) {
+		return jdbc.sql("delete from conversation where person_id = :person").param("person", person).update();
 	}
 
 	void settle(UUID message, String content, String status, @Nullable String detail) {
@@ -111,12 +142,17 @@ class Conversations {
 		return new Conversation(rs.getObject("id", UUID.class), rs.getObject("person_id", UUID.class),
 				rs.getString("title"), rs.getString("model"),
 				rs.getObject("created_at", OffsetDateTime.class).toInstant(),
-				rs.getObject("updated_at", OffsetDateTime.class).toInstant());
+				rs.getObject("updated_at", OffsetDateTime.class).toInstant(), rs.getString("kind"));
 	}
 
 	private static StoredMessage message(ResultSet rs, int n) throws SQLException {
 		return new StoredMessage(rs.getObject("id", UUID.class), rs.getInt("seq"), rs.getString("role"),
 				rs.getString("content"), rs.getString("status"), rs.getString("detail"), rs.getString("model"),
-				rs.getObject("created_at", OffsetDateTime.class).toInstant());
+				rs.getObject("created_at", OffsetDateTime.class).toInstant(), ids(rs.getString("memory_ids")),
+				rs.getObject("rating", Integer.class));
+	}
+
+	private static List<String> ids(@Nullable String joined) {
+		return joined == null || joined.isEmpty() ? List.of() : List.of(joined.split(","));
 	}
 }

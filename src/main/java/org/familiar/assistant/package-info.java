@@ -2,7 +2,7 @@
  * Conversations, the streaming web chat and the OpenAI-compatible {@code /v1} API.
  */
 @NullMarked
-@ApplicationModule(allowedDependencies = { "identity", "compute", "plans" })
+@ApplicationModule(allowedDependencies = { "identity", "compute", "plans", "memory" })
 package org.familiar.assistant;
 
 import org.jspecify.annotations.NullMarked;

@@ -11,6 +11,14 @@ import org.springframework.security.core.Authentication;
  */
 public record Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload) {
 
+	/**
+	 * The app acting for the person, or {@code null} for Familiar's own web app and the person's own
+	 * tokens. For now an app is a token issued for the {@code app} workload, named {@code token:ID}.
+	 */
+	public @Nullable String app() {
+		return workload == WorkloadClass.APP && token != null ? "token:" + token.value() : null;
+	}
+
 	/** The caller behind a Spring Security authentication made by Familiar, if it is one. */
 	public static Optional<Caller> of(@Nullable Authentication authentication) {
 		if (authentication == null) {

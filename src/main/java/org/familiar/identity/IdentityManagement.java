@@ -10,7 +10,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.familiar.compute.WorkloadClass;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
@@ -59,8 +62,11 @@ public class IdentityManagement {
 
 	private final ApplicationEventPublisher events;
 
+	private final ObjectProvider<PersonalData> personalData;
+
 	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
-			ApplicationEventPublisher events) {
+			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData) {
+		this.personalData = personalData;
 		this.events = events;
 		this.people = people;
 		this.tokens = tokens;
@@ -126,6 +132,58 @@ public class IdentityManagement {
 			throw new PersonNotFoundException(person.toString());
 		}
 		events.publishEvent(new PlanChanged(person, name));
+	}
+
+	/**
+	 * Everything Familiar keeps about a person, as one JSON-ready map: the account, its tokens
+	 * (without secrets) and every module's {@link PersonalData}.
+	 * @throws PersonNotFoundException if there is no such person
+	 */
+	public Map<String, Object> export(PersonId id) {
+		var person = people.byId(id).orElseThrow(() -> new PersonNotFoundException(id.toString()));
+		var account = new LinkedHashMap<String, Object>();
+		account.put("username", person.username());
+		account.put("admin", person.admin());
+		account.put("plan", person.plan());
+		account.put("created_at", person.createdAt().toString());
+		account.put("tokens", tokens.of(id).stream().map(t -> {
+			var token = new LinkedHashMap<String, Object>();
+			token.put("label", t.label());
+			token.put("workload", t.workload().id());
+			token.put("created_at", t.createdAt().toString());
+			token.put("last_used_at", t.lastUsedAt() == null ? null : t.lastUsedAt().toString());
+			token.put("revoked_at", t.revokedAt() == null ? null : t.revokedAt().toString());
+			return token;
+		}).toList());
+		var export = new LinkedHashMap<String, Object>();
+		export.put("exported_at", clock.instant().toString());
+		export.put("account", account);
+		personalData.orderedStream().forEach(data -> export.put(data.section(), data.export(id)));
+		return export;
+	}
+
+	/**
+	 * Deletes an account and everything every module keeps about the person, in one transaction;
+	 * their tokens stop working at once.
+	 * @throws InvalidAccountException if the password is wrong, or the person is the last
+	 * administrator while others remain
+	 */
+	@Transactional
+	public void deleteAccount(PersonId id, String password) {
+		var row = people.byId(id)
+			.flatMap(person -> people.byUsername(person.username()))
+			.orElseThrow(() -> new PersonNotFoundException(id.toString()));
+		if (!passwords.matches(password, row.passwordHash())) {
+			throw new InvalidAccountException("That password is not right.");
+		}
+		var everyone = people.all();
+		if (row.person().admin() && everyone.size() > 1 && everyone.stream().noneMatch(p -> p.admin() && !p.id().equals(id))) {
+			throw new InvalidAccountException("You are the only administrator: make someone else one first.");
+		}
+		personalData.orderedStream().forEach(data -> data.erase(id));
+		people.delete(id);
+		callers.invalidateAll();
+		anyone.set(false);
 	}
 
 	public List<Person> people() {

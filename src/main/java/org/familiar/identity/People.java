@@ -75,4 +75,8 @@ class People {
 	boolean changePlan(PersonId person, @Nullable String plan) {
 		return jdbc.sql("update person set plan = :plan where id = :id").param("plan", plan).param("id", person.value()).update() == 1;
 	}
+
+	boolean delete(PersonId person) {
+		return jdbc.sql("delete from person where id = :id").param("id", person.value()).update() == 1;
+	}
 }

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.familiar.compute.ChatMessage;
@@ -25,6 +26,7 @@ import org.familiar.identity.Person;
 import org.familiar.identity.PlanChanged;
 import org.jspecify.annotations.Nullable;
 import org.familiar.identity.PersonId;
+import org.familiar.identity.PersonalData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -37,7 +39,7 @@ import org.springframework.stereotype.Service;
  * behind are settled (at zero) when the process starts again.
  */
 @Service
-public class PlansManagement {
+public class PlansManagement implements PersonalData {
 
 	private static final Logger log = LoggerFactory.getLogger(PlansManagement.class);
 
@@ -173,6 +175,22 @@ public class PlansManagement {
 	}
 
 	/** The caller's usage in their plan's current window. */
+	@Override
+	public String section() {
+		return "usage";
+	}
+
+	/** Every settled request of the person (the ledger's settle entries). */
+	@Override
+	public Object export(PersonId person) {
+		return Map.of("plan", usage(person).plan(), "requests", ledger.settled(person.value(), Instant.EPOCH));
+	}
+
+	@Override
+	public void erase(PersonId person) {
+		ledger.erase(person.value());
+	}
+
 	public Usage usage(PersonId person) {
 		var effective = effective(person);
 		var planName = effective.name();

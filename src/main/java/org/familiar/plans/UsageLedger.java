@@ -305,6 +305,14 @@ class UsageLedger {
 			.list();
 	}
 
+	/** Erases every record of the person's usage (account deletion). */
+	void erase(UUID person) {
+		for (var table : List.of("ledger_entry", "usage_bucket", "source_cap", "source_bucket", "plan_account",
+				"plan_override")) {
+			db.sql("delete from " + table + " where person_id = :person").param("person", person).update();
+		}
+	}
+
 	/** One settled request, as the usage page and the CSV export show it. */
 	record Settled(Instant at, String requestId, @Nullable UUID token, String model, String backend, String workload,
 			long promptTokens, long completionTokens, long charged, double energyWh, String outcome) {

@@ -43,6 +43,25 @@ public final class FakeModelServer implements AutoCloseable {
 	/** Streams that ended normally. */
 	public final AtomicInteger finished = new AtomicInteger();
 
+	/** Scripted replies: given a request, the reply's text, or {@code null} for the usual echo. */
+	public volatile java.util.function.Function<JsonNode, String> script = request -> null;
+
+	/** The latest chat requests received, oldest first (at most 100). */
+	public final java.util.concurrent.ConcurrentLinkedDeque<JsonNode> requests = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+	/** The system prompt of the latest request whose last message contains {@code text}, or "" if none. */
+	public String systemPromptFor(String text) {
+		var latest = new ArrayList<>(requests);
+		for (int i = latest.size() - 1; i >= 0; i--) {
+			var messages = latest.get(i).path("messages");
+			if (!messages.isEmpty() && messages.get(messages.size() - 1).path("content").asText().contains(text)) {
+				var first = messages.get(0);
+				return "system".equals(first.path("role").asText()) ? first.path("content").asText() : "";
+			}
+		}
+		return "";
+	}
+
 	public FakeModelServer(int port, long tokenDelayMillis, String... models) throws IOException {
 		this.tokenDelayMillis = tokenDelayMillis;
 		this.models = models.length == 0 ? List.of(MODEL) : List.of(models);
@@ -85,6 +104,10 @@ public final class FakeModelServer implements AutoCloseable {
 	private void complete(HttpExchange exchange) throws IOException {
 		completions.incrementAndGet();
 		JsonNode request = JSON.readTree(exchange.getRequestBody());
+		requests.add(request);
+		while (requests.size() > 100) {
+			requests.pollFirst();
+		}
 		var messages = request.path("messages");
 		var last = messages.isEmpty() ? "" : messages.get(messages.size() - 1).path("content").asText();
 		if (last.contains("[fail-500]")) {
@@ -92,7 +115,8 @@ public final class FakeModelServer implements AutoCloseable {
 			return;
 		}
 		var model = request.path("model").asText();
-		var tokens = tokens("Hello! You said: " + last);
+		var scripted = script.apply(request);
+		var tokens = tokens(scripted != null ? scripted : "Hello! You said: " + last);
 		int max = request.path("max_tokens").asInt(Integer.MAX_VALUE);
 		var finish = "stop";
 		if (tokens.size() > max) {

@@ -22,6 +22,8 @@ import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
+import org.familiar.memory.MemoryManagement;
+import org.familiar.memory.Recall;
 import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
@@ -54,9 +56,18 @@ class ChatCompletionsApi {
 
 	private final PlansManagement plans;
 
+	/** Response header: the ids of the memories that went into the prompt, comma-separated. */
+	static final String MEMORIES_HEADER = "X-Familiar-Memories";
+
+	/** Request header: {@code off} leaves memory and personality out of this request. */
+	static final String MEMORY_SWITCH = "X-Familiar-Memory";
+
 	private final ObjectMapper json;
 
-	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, ObjectMapper json) {
+	private final MemoryManagement memory;
+
+	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, MemoryManagement memory, ObjectMapper json) {
+		this.memory = memory;
 		this.compute = compute;
 		this.plans = plans;
 		this.json = json;
@@ -83,7 +94,21 @@ class ChatCompletionsApi {
 		var parsed = toRequest(body, caller);
 		// An unknown model is a 404 before anything is reserved.
 		compute.requireModel(parsed.model());
-		var request = plans.admit(caller, parsed);
+		// Memory first, so the reservation covers the tokens it adds to the prompt.
+		var recall = "off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)) ? Recall.NONE
+				: memory.recall(caller, parsed.messages());
+		var request = plans.admit(caller, withSystem(parsed, recall));
+		response.setHeader(MEMORIES_HEADER, String.join(",", recall.usedIds()));
+		try {
+			return complete(body, request, httpRequest, response);
+		}
+		finally {
+			memory.used(caller, recall);
+		}
+	}
+
+	private @Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(ChatCompletionRequest body,
+			ChatRequest request, HttpServletRequest httpRequest, HttpServletResponse response) throws IOException {
 		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
 		if (!body.streaming()) {
 			var result = compute.chat(request, new TokenSink() {
@@ -141,6 +166,17 @@ class ChatCompletionsApi {
 		}
 		return new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
 				caller.workload(), body.model(), messages, maxTokens, body.temperature(), body.topP(), stop(body.stop()));
+	}
+
+	private static ChatRequest withSystem(ChatRequest request, Recall recall) {
+		if (recall.system() == null) {
+			return request;
+		}
+		var messages = new ArrayList<ChatMessage>(request.messages().size() + 1);
+		messages.add(recall.system());
+		messages.addAll(request.messages());
+		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(), messages,
+				request.maxTokens(), request.temperature(), request.topP(), request.stop());
 	}
 
 	private static ChatMessage toMessage(ChatCompletionRequest.Message message, int index) {

@@ -11,6 +11,12 @@ import java.util.UUID;
 import org.familiar.assistant.AssistantManagement;
 import org.familiar.assistant.AssistantSettings;
 import org.familiar.assistant.ConversationNotFoundException;
+import org.familiar.assistant.ReplySink;
+import java.util.List;
+import org.familiar.memory.Memory;
+import org.familiar.memory.MemoryManagement;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseBody;
 import org.familiar.compute.ComputeManagement;
 import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.compute.ModelInfo;
@@ -44,7 +50,11 @@ class ChatPages {
 
 	private final ObjectMapper json;
 
-	ChatPages(AssistantManagement assistant, ComputeManagement compute, AssistantSettings settings, ObjectMapper json) {
+	private final MemoryManagement memory;
+
+	ChatPages(AssistantManagement assistant, ComputeManagement compute, AssistantSettings settings, ObjectMapper json,
+			MemoryManagement memory) {
+		this.memory = memory;
 		this.assistant = assistant;
 		this.compute = compute;
 		this.settings = settings;
@@ -69,9 +79,34 @@ class ChatPages {
 	String conversation(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id, Model model) {
 		var conversation = assistant.conversation(me.caller(), id);
 		page(me, model, conversation.model());
+		var messages = assistant.messages(me.caller(), id);
 		model.addAttribute("conversation", conversation);
-		model.addAttribute("messages", assistant.messages(me.caller(), id));
+		model.addAttribute("messages", messages);
+		model.addAttribute("memories", memory.byIds(me.caller(),
+				messages.stream().flatMap(m -> m.memoryIds().stream()).collect(java.util.stream.Collectors.toSet())));
 		return "assistant/chat";
+	}
+
+	/** Starts (or redoes) the onboarding interview in a new conversation. */
+	@PostMapping("/chat/interview")
+	String interview(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(required = false) @Nullable String model) {
+		var chosen = model != null && !model.isBlank() ? model : defaultModel(compute.models());
+		var conversation = assistant.startInterview(me.caller(), chosen == null ? "none" : chosen);
+		return "redirect:/chat/" + conversation.id();
+	}
+
+	record Rating(int rating, @Nullable String reason) {
+	}
+
+	/** Thumbs up or down on a reply, with an optional reason that becomes a preference memory. */
+	@PostMapping("/chat/messages/{id}/feedback")
+	@ResponseBody
+	Map<String, @Nullable String> feedback(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id,
+			@RequestBody Rating rating) {
+		var remembered = assistant.rate(me.caller(), id, rating.rating(), rating.reason());
+		var answer = new java.util.HashMap<String, @Nullable String>();
+		answer.put("memory", remembered == null ? null : remembered.memory().content());
+		return answer;
 	}
 
 	@GetMapping("/chat/list")
@@ -99,7 +134,18 @@ class ChatPages {
 			var conversation = send.conversation() != null ? assistant.conversation(caller, send.conversation())
 					: assistant.start(caller, send.model(), text);
 			events.send("conversation", Map.of("id", conversation.id().toString(), "title", conversation.title()));
-			var reply = assistant.reply(caller, conversation.id(), send.model(), text, new TokenSink() {
+			var reply = assistant.reply(caller, conversation.id(), send.model(), text, new ReplySink() {
+				@Override
+				public void recalled(List<Memory> used, @Nullable Memory remembered) {
+					try {
+						events.sendObject("memories", Map.of("used", used.stream().map(ChatPages::brief).toList(),
+								"remembered", remembered == null ? List.of() : List.of(brief(remembered))));
+					}
+					catch (IOException gone) {
+						// The reply itself will notice.
+					}
+				}
+
 				@Override
 				public void accept(String piece) throws IOException {
 					events.send("token", Map.of("t", piece));
@@ -110,7 +156,7 @@ class ChatPages {
 					return ClientConnection.closed(request);
 				}
 			});
-			events.sendQuietly("done", Map.of("status", reply.status()));
+			events.sendQuietly("done", Map.of("status", reply.status(), "id", reply.id().toString()));
 		}
 		catch (ConversationNotFoundException ex) {
 			throw ex;
@@ -119,6 +165,10 @@ class ChatPages {
 			events.sendQuietly("error", Map.of("message", ex.getMessage() == null ? "The reply failed." : ex.getMessage()));
 		}
 		return null;
+	}
+
+	private static Map<String, String> brief(Memory memory) {
+		return Map.of("id", memory.id().toString(), "content", memory.content(), "kind", memory.kind().id());
 	}
 
 	@ExceptionHandler(ConversationNotFoundException.class)
@@ -133,6 +183,8 @@ class ChatPages {
 		model.addAttribute("models", models);
 		model.addAttribute("currentModel", current != null ? current : defaultModel(models));
 		model.addAttribute("username", me.caller().username());
+		model.addAttribute("offerInterview", memory.profile(me.caller().person()).interviewedAt() == null
+				&& assistant.conversations(me.caller()).isEmpty());
 	}
 
 	private @Nullable String defaultModel(java.util.List<ModelInfo> models) {
@@ -170,6 +222,10 @@ class ChatPages {
 		}
 
 		void send(String event, Map<String, String> data) throws IOException {
+			sendObject(event, data);
+		}
+
+		void sendObject(String event, Object data) throws IOException {
 			if (out == null) {
 				response.setContentType("text/event-stream;charset=UTF-8");
 				response.setHeader("Cache-Control", "no-cache");

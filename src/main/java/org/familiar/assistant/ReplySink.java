@@ -1,0 +1,33 @@
+package org.familiar.assistant;
+
+import java.util.List;
+import org.familiar.compute.TokenSink;
+import org.familiar.memory.Memory;
+import org.jspecify.annotations.Nullable;
+
+/** Receives a web chat reply: first what memory contributed, then the tokens. */
+public interface ReplySink extends TokenSink {
+
+	/**
+	 * Called once before the first token.
+	 * @param used the memories that went into the prompt
+	 * @param remembered what the message itself asked Familiar to remember ("remember that…"), if anything
+	 */
+	default void recalled(List<Memory> used, @Nullable Memory remembered) {
+	}
+
+	/** A sink that only takes tokens. */
+	static ReplySink of(TokenSink tokens) {
+		return new ReplySink() {
+			@Override
+			public void accept(String text) throws java.io.IOException {
+				tokens.accept(text);
+			}
+
+			@Override
+			public boolean callerGone() {
+				return tokens.callerGone();
+			}
+		};
+	}
+}
