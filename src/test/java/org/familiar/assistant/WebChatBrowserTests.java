@@ -234,6 +234,68 @@ class WebChatBrowserTests {
 		assertThat(browser.findElement(By.id("everyone")).getText()).contains("2,000,000");
 	}
 
+	@Test
+	@Order(4)
+	void aPersonTellsFamiliarSomethingOnceSeesItUsedAndCorrectsIt() {
+		browser.get("http://localhost:" + port + "/chat");
+		browser.findElement(By.id("prompt")).sendKeys("Remember that I'm vegetarian", Keys.ENTER);
+		waiting(20).until(b -> b.findElements(By.cssSelector(".message.user .status")).stream()
+			.anyMatch(s -> s.getText().equals("Remembered: I'm vegetarian")));
+		waiting(20).until(b -> b.findElement(By.id("send")).isDisplayed());
+
+		browser.findElement(By.id("prompt")).sendKeys("What should I cook tonight?", Keys.ENTER);
+		waiting(20).until(b -> lastReply().contains("cook tonight") && b.findElement(By.id("send")).isDisplayed());
+		var reply = browser.findElements(By.cssSelector(".message.assistant")).getLast();
+		var used = reply.findElement(By.cssSelector("details.used-memories"));
+		assertThat(used.findElement(By.tagName("summary")).getText()).isEqualTo("Used 1 memory");
+		used.findElement(By.tagName("summary")).click();
+		assertThat(used.findElement(By.tagName("li")).getText()).isEqualTo("I'm vegetarian");
+		assertThat(backend.systemPromptFor("What should I cook tonight?")).contains("I'm vegetarian");
+
+		reply.findElement(By.cssSelector(".thumb.down")).click();
+		var why = waiting(10).until(b -> reply.findElement(By.cssSelector("form.why input")));
+		why.sendKeys("too long", Keys.ENTER);
+		waiting(10).until(b -> reply.getText().contains("Remembered: Disliked in a reply: too long"));
+
+		// After a reload the reply still says which memory shaped it.
+		browser.navigate().refresh();
+		var reloaded = browser.findElements(By.cssSelector(".message.assistant")).getLast();
+		assertThat(reloaded.findElement(By.cssSelector("details.used-memories summary")).getText()).isEqualTo("Used 1 memory");
+		assertThat(reloaded.findElement(By.cssSelector(".thumb.down")).getDomAttribute("class")).contains("chosen");
+
+		browser.findElement(By.linkText("Memory")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/memory"));
+		assertThat(browser.findElement(By.id("facts")).getText()).contains("I'm vegetarian").contains("from a conversation");
+		assertThat(browser.findElement(By.id("preferences")).getText()).contains("Disliked in a reply: too long");
+		screenshot("memory");
+
+		var fact = browser.findElement(By.cssSelector("#facts li"));
+		fact.findElement(By.cssSelector(".edit-memory summary")).click();
+		var content = fact.findElement(By.cssSelector("form.edit input[name=content]"));
+		content.clear();
+		content.sendKeys("I'm vegan", Keys.ENTER);
+		waiting(10).until(b -> b.getPageSource().contains("Saved."));
+		assertThat(browser.findElement(By.id("facts")).getText()).contains("I'm vegan").doesNotContain("vegetarian");
+
+		browser.findElement(By.cssSelector("#preferences li form.forget button")).click();
+		waiting(10).until(b -> b.getPageSource().contains("Forgotten for good."));
+		assertThat(browser.findElement(By.id("preferences")).getText()).doesNotContain("too long");
+
+		browser.findElement(By.cssSelector("#personality-form input[value=teacher]")).click();
+		browser.findElement(By.cssSelector("#personality-form button[type=submit]")).click();
+		waiting(10).until(b -> b.getPageSource().contains("Personality saved"));
+		assertThat(browser.findElement(By.cssSelector("#personality-form input[value=teacher]")).isSelected()).isTrue();
+
+		// The interview, redone from the memory page, asks in chat and writes answers down.
+		browser.findElement(By.id("redo-interview")).click();
+		waiting(10).until(b -> b.getCurrentUrl().matches(".*/chat/[0-9a-f-]{36}$"));
+		assertThat(lastReply()).contains("what should I call you?");
+		browser.findElement(By.id("prompt")).sendKeys("Ada", Keys.ENTER);
+		waiting(10).until(b -> lastReply().contains("What do you do"));
+		browser.findElement(By.linkText("Memory")).click();
+		assertThat(browser.findElement(By.id("preferences")).getText()).contains("Wants to be called Ada.").contains("from the interview");
+	}
+
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */
 	private static void screenshot(String name) {
 		try {

@@ -49,14 +49,21 @@ public final class FakeModelServer implements AutoCloseable {
 	/** The latest chat requests received, oldest first (at most 100). */
 	public final java.util.concurrent.ConcurrentLinkedDeque<JsonNode> requests = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
-	/** The system prompt of the latest request whose last message contains {@code text}, or "" if none. */
+	/**
+	 * The system prompt of the latest chat request whose last message contains {@code text}, or ""
+	 * if it had none. Memory extraction requests (which quote the exchange) are not chat requests.
+	 */
 	public String systemPromptFor(String text) {
 		var latest = new ArrayList<>(requests);
 		for (int i = latest.size() - 1; i >= 0; i--) {
 			var messages = latest.get(i).path("messages");
-			if (!messages.isEmpty() && messages.get(messages.size() - 1).path("content").asText().contains(text)) {
-				var first = messages.get(0);
-				return "system".equals(first.path("role").asText()) ? first.path("content").asText() : "";
+			if (messages.isEmpty() || !messages.get(messages.size() - 1).path("content").asText().contains(text)) {
+				continue;
+			}
+			var first = messages.get(0);
+			var system = "system".equals(first.path("role").asText()) ? first.path("content").asText() : "";
+			if (!system.startsWith("You update the memory Familiar keeps")) {
+				return system;
 			}
 		}
 		return "";
