@@ -62,6 +62,11 @@ public class IdentityManagement {
 
 	private final ApplicationEventPublisher events;
 
+	private final Cache<PersonId, Boolean> existing = Caffeine.newBuilder()
+		.maximumSize(100_000)
+		.expireAfterWrite(Duration.ofSeconds(10))
+		.build();
+
 	private final ObjectProvider<PersonalData> personalData;
 
 	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
@@ -183,7 +188,13 @@ public class IdentityManagement {
 		personalData.orderedStream().forEach(data -> data.erase(id));
 		people.delete(id);
 		callers.invalidateAll();
+		existing.invalidate(id);
 		anyone.set(false);
+	}
+
+	/** Whether the person's account still exists; cached for ten seconds per replica. */
+	public boolean exists(PersonId person) {
+		return existing.get(person, id -> people.byId(id).isPresent());
 	}
 
 	public List<Person> people() {

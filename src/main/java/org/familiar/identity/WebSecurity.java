@@ -12,7 +12,10 @@ import org.springframework.core.annotation.Order;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.core.userdetails.UsernameNotFoundException;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
+import org.springframework.security.web.authentication.logout.SecurityContextLogoutHandler;
 import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -37,6 +40,7 @@ class WebSecurity {
 			.formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/chat", false))
 			.logout(logout -> logout.logoutSuccessUrl("/login?signed-out"))
 			.addFilterBefore(new FirstRun(identity), UsernamePasswordAuthenticationFilter.class)
+			.addFilterBefore(new DeletedAccounts(identity), AuthorizationFilter.class)
 			.build();
 	}
 
@@ -45,6 +49,32 @@ class WebSecurity {
 		return username -> identity.credentials(username)
 			.map(row -> new SignedInPerson(row.person(), row.passwordHash()))
 			.orElseThrow(() -> new UsernameNotFoundException("No such account"));
+	}
+
+	/**
+	 * Ends a session whose person has deleted their account (in another browser, or on another
+	 * replica within {@link IdentityManagement#exists}'s cache time).
+	 */
+	static final class DeletedAccounts extends OncePerRequestFilter {
+
+		private final IdentityManagement identity;
+
+		DeletedAccounts(IdentityManagement identity) {
+			this.identity = identity;
+		}
+
+		@Override
+		protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+				throws ServletException, IOException {
+			var authentication = SecurityContextHolder.getContext().getAuthentication();
+			if (authentication != null && authentication.getPrincipal() instanceof SignedInPerson person
+					&& !identity.exists(person.caller().person())) {
+				new SecurityContextLogoutHandler().logout(request, response, authentication);
+				response.sendRedirect(request.getContextPath() + "/login?deleted");
+				return;
+			}
+			chain.doFilter(request, response);
+		}
 	}
 
 	/** Until the first account exists, every page of the web app leads to {@code /setup}. */

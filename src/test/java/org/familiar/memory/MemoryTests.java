@@ -407,6 +407,7 @@ class MemoryTests {
 		openai(annToken).chat().completions().create(ask("hello"));
 
 		var browser = signIn(ann.username(), "correct horse");
+		var otherBrowser = signIn(ann.username(), "correct horse");
 		var export = browser.send(HttpRequest.newBuilder(url("/settings/account/export")).build(), HttpResponse.BodyHandlers.ofString());
 		assertThat(export.statusCode()).isEqualTo(200);
 		assertThat(export.headers().firstValue("Content-Disposition")).hasValueSatisfying(v -> assertThat(v).contains("attachment"));
@@ -438,6 +439,8 @@ class MemoryTests {
 				.query(Long.class).single()).as(table).isZero();
 		}
 		assertThat(api("GET", "/api/memories", annToken, null).statusCode()).isEqualTo(401);
+		var elsewhere = otherBrowser.send(HttpRequest.newBuilder(url("/memory")).build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(elsewhere.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/login?deleted"));
 	}
 
 	// ---- helpers
