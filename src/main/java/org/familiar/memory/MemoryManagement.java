@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 import org.familiar.compute.ChatMessage;
@@ -68,8 +67,11 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 
 	private final Clock clock;
 
-	/** Bookkeeping after a reply (use counts), off the request's path. */
-	private final ExecutorService after = Executors.newVirtualThreadPerTaskExecutor();
+	/** Use counts waiting to be written, by person and memory. */
+	private final java.util.concurrent.ConcurrentHashMap<Use, Pending> pendingUse = new java.util.concurrent.ConcurrentHashMap<>();
+
+	private final java.util.concurrent.ScheduledExecutorService flusher = Executors
+		.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("memory-use").factory());
 
 	MemoryManagement(Memories memories, MemoryBooks books, Embeddings embeddings, MemorySettings settings,
 			PlatformTransactionManager transactions, ApplicationEventPublisher events, Clock clock) {
@@ -80,6 +82,7 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 		this.transaction = new TransactionTemplate(transactions);
 		this.events = events;
 		this.clock = clock;
+		flusher.scheduleWithFixedDelay(this::flushUse, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
 	}
 
 	// ---- reading
@@ -290,21 +293,42 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 		return new Recall(ChatMessage.system(String.join("\n\n", sections)), used);
 	}
 
-	/** Counts the recalled memories as used, after the reply and off its path. */
+	/**
+	 * Counts the recalled memories as used. Counts gather in memory and are written once a second
+	 * in one transaction, so popular memories do not turn every request into row-lock traffic.
+	 */
 	public void used(Caller caller, Recall recall) {
-		if (recall.used().isEmpty()) {
+		var at = clock.instant();
+		for (var memory : recall.used()) {
+			pendingUse.merge(new Use(caller.person(), memory.id()), new Pending(1, at),
+					(a, b) -> new Pending(a.count() + b.count(), b.at()));
+		}
+	}
+
+	private record Use(PersonId person, MemoryId memory) {
+	}
+
+	private record Pending(int count, java.time.Instant at) {
+	}
+
+	private void flushUse() {
+		if (pendingUse.isEmpty()) {
 			return;
 		}
-		var ids = recall.used().stream().map(Memory::id).toList();
-		var at = clock.instant();
-		after.execute(() -> {
-			try {
-				memories.markUsed(caller.person(), ids, at);
+		var batch = new java.util.HashMap<Use, Pending>();
+		for (var use : List.copyOf(pendingUse.keySet())) {
+			var pending = pendingUse.remove(use);
+			if (pending != null) {
+				batch.put(use, pending);
 			}
-			catch (RuntimeException ex) {
-				log.warn("Could not count memory use: {}", ex.getMessage());
-			}
-		});
+		}
+		try {
+			transaction.executeWithoutResult(status -> batch.forEach(
+					(use, pending) -> memories.markUsed(use.person(), use.memory(), pending.count(), pending.at())));
+		}
+		catch (RuntimeException ex) {
+			log.warn("Could not count the use of {} memories: {}", batch.size(), ex.getMessage());
+		}
 	}
 
 	/**
@@ -420,7 +444,8 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 
 	@Override
 	public void destroy() {
-		after.close();
+		flusher.shutdownNow();
+		flushUse();
 	}
 
 	// ---- helpers

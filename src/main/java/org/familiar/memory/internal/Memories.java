@@ -209,14 +209,13 @@ public class Memories {
 		return MemoryBook.of(version, memories, vectors);
 	}
 
-	public void markUsed(PersonId person, Collection<MemoryId> ids, Instant at) {
-		for (var id : ids) {
-			jdbc.sql("update memory set used_count = used_count + 1, last_used_at = :at where id = :id and person_id = :person")
-				.param("at", utc(at))
-				.param("id", id.value())
-				.param("person", person.value())
-				.update();
-		}
+	public void markUsed(PersonId person, MemoryId id, int times, Instant at) {
+		jdbc.sql("update memory set used_count = used_count + :times, last_used_at = :at where id = :id and person_id = :person")
+			.param("times", times)
+			.param("at", utc(at))
+			.param("id", id.value())
+			.param("person", person.value())
+			.update();
 	}
 
 	public void feedback(PersonId person, String replyRef, int rating, @Nullable String reason,
