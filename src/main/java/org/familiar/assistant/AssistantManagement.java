@@ -20,7 +20,6 @@ import org.familiar.identity.PersonId;
 import org.familiar.identity.PersonalData;
 import org.familiar.memory.Interview;
 import org.familiar.memory.MemoryManagement;
-import org.familiar.memory.Recall;
 import org.familiar.memory.Remembered;
 import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
@@ -136,7 +135,7 @@ public class AssistantManagement implements PersonalData {
 		}
 		sink.recalled(recall.used(), remembered == null ? null : remembered.memory());
 		var request = new ChatRequest("chat-" + reply.id(), caller.person().toString(), caller.workload(), model,
-				withSystem(recall, history), null, null, null, List.of());
+				recall.prependTo(history), null, null, null, List.of());
 		try {
 			ChatResult result = compute.chat(plans.admit(caller, request), sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
@@ -225,16 +224,6 @@ public class AssistantManagement implements PersonalData {
 		var conversation = new Conversation(UUID.randomUUID(), caller.person().value(), title, model, now, now, kind);
 		conversations.add(conversation);
 		return conversation;
-	}
-
-	private static List<ChatMessage> withSystem(Recall recall, List<ChatMessage> history) {
-		if (recall.system() == null) {
-			return history;
-		}
-		var messages = new ArrayList<ChatMessage>(history.size() + 1);
-		messages.add(recall.system());
-		messages.addAll(history);
-		return messages;
 	}
 
 	private List<ChatMessage> history(UUID conversation) {

@@ -19,6 +19,17 @@ public record Recall(@Nullable ChatMessage system, List<Memory> used) {
 		used = List.copyOf(used);
 	}
 
+	/** {@code messages} with the system message, if any, put first. */
+	public List<ChatMessage> prependTo(List<ChatMessage> messages) {
+		if (system == null) {
+			return messages;
+		}
+		var all = new java.util.ArrayList<ChatMessage>(messages.size() + 1);
+		all.add(system);
+		all.addAll(messages);
+		return all;
+	}
+
 	public List<String> usedIds() {
 		return used.stream().map(m -> m.id().toString()).toList();
 	}

@@ -172,10 +172,8 @@ class ChatCompletionsApi {
 		if (recall.system() == null) {
 			return request;
 		}
-		var messages = new ArrayList<ChatMessage>(request.messages().size() + 1);
-		messages.add(recall.system());
-		messages.addAll(request.messages());
-		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(), messages,
+		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(),
+				recall.prependTo(request.messages()),
 				request.maxTokens(), request.temperature(), request.topP(), request.stop());
 	}
 
