@@ -19,14 +19,18 @@ public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
 
 	private final IdentityManagement identity;
 
-	AccessTokenIntrospector(IdentityManagement identity) {
+	private final ConnectedApps apps;
+
+	AccessTokenIntrospector(IdentityManagement identity, ConnectedApps apps) {
 		this.identity = identity;
+		this.apps = apps;
 	}
 
+	/** A personal access token ({@code fam_…}), or an access token Familiar issued to an app. */
 	@Override
 	public OAuth2AuthenticatedPrincipal introspect(String token) {
-		return identity.authenticate(token)
-			.map(TokenPrincipal::new)
+		var caller = token.startsWith(IdentityManagement.TOKEN_PREFIX) ? identity.authenticate(token) : apps.authenticate(token);
+		return caller.map(TokenPrincipal::new)
 			.orElseThrow(() -> new BadOpaqueTokenException("The access token is not valid or has been revoked."));
 	}
 
@@ -36,8 +40,15 @@ public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
 
 		@Override
 		public Map<String, Object> getAttributes() {
-			return Map.of("sub", caller.person().toString(), "username", caller.username(), "workload",
-					caller.workload().id());
+			var attributes = new java.util.HashMap<String, Object>();
+			attributes.put("sub", caller.username());
+			attributes.put("username", caller.username());
+			attributes.put("workload", caller.workload().id());
+			if (caller.connected() != null) {
+				attributes.put("client_id", caller.connected().clientId());
+				attributes.put("scope", String.join(" ", caller.connected().scopes()));
+			}
+			return attributes;
 		}
 
 		@Override

@@ -1,22 +1,53 @@
 package org.familiar.identity;
 
 import java.util.Optional;
+import java.util.Set;
 import org.familiar.compute.WorkloadClass;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.core.Authentication;
 
 /**
- * Who is making a request: the person, the token they used (none for a browser session) and the
- * workload class the request runs in.
+ * Who is making a request: the person, the token they used (none for a browser session), the
+ * workload class the request runs in and, for an app signed in with Familiar, which app and what
+ * the person allowed it.
+ *
+ * @param token the personal access token, or for an app the app's registration id (usage and caps
+ * are kept per token or app under this id)
+ * @param connected the app acting for the person through Sign in with Familiar, if any
  */
-public record Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload) {
+public record Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload,
+		@Nullable ConnectedApp connected) {
+
+	public Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload) {
+		this(person, username, token, workload, null);
+	}
+
+	/** An app signed in with Familiar: its registration id, client id, name and granted scopes. */
+	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes) {
+
+		public ConnectedApp {
+			scopes = Set.copyOf(scopes);
+		}
+	}
 
 	/**
 	 * The app acting for the person, or {@code null} for Familiar's own web app and the person's own
-	 * tokens. For now an app is a token issued for the {@code app} workload, named {@code token:ID}.
+	 * tokens: {@code app:CLIENT_ID} for an app signed in with Familiar, {@code token:ID} for a
+	 * personal token of the {@code app} workload.
 	 */
 	public @Nullable String app() {
+		if (connected != null) {
+			return "app:" + connected.clientId();
+		}
 		return workload == WorkloadClass.APP && token != null ? "token:" + token.value() : null;
+	}
+
+	/**
+	 * Whether the caller may do what {@code scope} stands for: always for the person themselves
+	 * (session or personal token), for an app only if the person granted the scope.
+	 */
+	public boolean allows(String scope) {
+		return connected == null || connected.scopes().contains(scope);
 	}
 
 	/** The caller behind a Spring Security authentication made by Familiar, if it is one. */

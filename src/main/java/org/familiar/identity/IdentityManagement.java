@@ -69,8 +69,11 @@ public class IdentityManagement {
 
 	private final ObjectProvider<PersonalData> personalData;
 
+	private final ObjectProvider<ConnectedApps> apps;
+
 	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
-			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData) {
+			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData, ObjectProvider<ConnectedApps> apps) {
+		this.apps = apps;
 		this.personalData = personalData;
 		this.events = events;
 		this.people = people;
@@ -186,6 +189,7 @@ public class IdentityManagement {
 			throw new InvalidAccountException("You are the only administrator: make someone else one first.");
 		}
 		personalData.orderedStream().forEach(data -> data.erase(id));
+		apps.getObject().erase(row.person());
 		people.delete(id);
 		callers.invalidateAll();
 		existing.invalidate(id);

@@ -13,6 +13,7 @@ import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.Caller;
 import org.familiar.identity.PersonId;
 import org.familiar.identity.PersonalData;
+import org.familiar.identity.Scopes;
 import org.familiar.memory.internal.Embeddings;
 import org.familiar.memory.internal.ExchangeToLearnFrom;
 import org.familiar.memory.internal.Memories;
@@ -248,7 +249,7 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 			budget -= personality.length();
 		}
 		var used = new ArrayList<Memory>();
-		if (!state.paused() && state.version() > 0) {
+		if (!state.paused() && state.version() > 0 && caller.allows(Scopes.MEMORY_READ)) {
 			var book = books.current(person, state.version());
 			var preferences = new ArrayList<String>();
 			var facts = new ArrayList<String>();

@@ -27,6 +27,8 @@ import org.familiar.identity.PlanChanged;
 import org.jspecify.annotations.Nullable;
 import org.familiar.identity.PersonId;
 import org.familiar.identity.PersonalData;
+import org.familiar.identity.AppCapChosen;
+import org.familiar.identity.ConnectedApps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
@@ -49,6 +51,8 @@ public class PlansManagement implements PersonalData {
 	private final PlanSettings settings;
 
 	private final UsageLedger ledger;
+
+	private final ConnectedApps apps;
 
 	private final IdentityManagement identity;
 
@@ -77,7 +81,8 @@ public class PlansManagement implements PersonalData {
 	private final PlanOverrides overrides;
 
 	PlansManagement(PlanSettings settings, UsageLedger ledger, PlanOverrides overrides, IdentityManagement identity,
-			Clock clock) {
+			ConnectedApps apps, Clock clock) {
+		this.apps = apps;
 		this.overrides = overrides;
 		this.settings = settings;
 		this.ledger = ledger;
@@ -217,6 +222,11 @@ public class PlansManagement implements PersonalData {
 						caps.get(token.id().value())));
 			}
 		}
+		for (var connection : apps.connected(person)) {
+			var id = UUID.fromString(connection.app().registrationId());
+			labels.put(id, connection.app().name());
+			sources.put(connection.app().name(), new UsageReport.Source(connection.app().name(), id, 0, 0, 0, null, caps.get(id)));
+		}
 		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
 			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
 					s.token() == null ? "web chat" : labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
@@ -280,6 +290,12 @@ public class PlansManagement implements PersonalData {
 		}
 		overrides.set(person.value(), tokenBudget);
 		plansOf.invalidate(person);
+	}
+
+	/** The cap a person chose on an app's consent page. */
+	@EventListener
+	void on(AppCapChosen chosen) {
+		capApp(chosen.person(), chosen.app(), chosen.tokensPer30Days());
 	}
 
 	/** A new plan takes effect on the next request, not when the cached name expires. */

@@ -22,6 +22,8 @@ import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
+import org.familiar.identity.ScopeMissingException;
+import org.familiar.identity.Scopes;
 import org.familiar.memory.MemoryManagement;
 import org.familiar.memory.Recall;
 import org.familiar.plans.PlansManagement;
@@ -75,6 +77,8 @@ class ChatCompletionsApi {
 
 	@GetMapping("/models")
 	ChatCompletionResponses.ModelList models() {
+		Caller.of(SecurityContextHolder.getContext().getAuthentication())
+			.ifPresent(caller -> ScopeMissingException.require(caller, Scopes.ASSISTANT));
 		var seen = new java.util.LinkedHashSet<String>();
 		var data = new ArrayList<ChatCompletionResponses.Model>();
 		for (var model : compute.models()) {
@@ -91,6 +95,7 @@ class ChatCompletionsApi {
 		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
 		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
 			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
+		ScopeMissingException.require(caller, Scopes.ASSISTANT);
 		var parsed = toRequest(body, caller);
 		// An unknown model is a 404 before anything is reserved.
 		compute.requireModel(parsed.model());

@@ -100,6 +100,14 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	}
 
 	@ExceptionHandler
+	ResponseEntity<OpenAiError> scope(org.familiar.identity.ScopeMissingException ex) {
+		return ResponseEntity.status(HttpStatus.FORBIDDEN)
+			.header("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"" + ex.scope() + "\"")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(OpenAiError.of(ex.getMessage(), "invalid_request_error", null, "insufficient_scope"));
+	}
+
+	@ExceptionHandler
 	ResponseEntity<OpenAiError> notInPlan(PlanForbiddenException ex) {
 		return error(HttpStatus.FORBIDDEN, ex.getMessage(), "invalid_request_error", ex.param(), "not_in_plan");
 	}

@@ -6,6 +6,8 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import org.familiar.identity.CallerPrincipal;
+import org.familiar.identity.ScopeMissingException;
+import org.familiar.identity.Scopes;
 import org.familiar.memory.InvalidMemoryException;
 import org.familiar.memory.Memory;
 import org.familiar.memory.MemoryId;
@@ -71,6 +73,7 @@ class MemoryApi {
 	MemoryList list(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(required = false) @Nullable String q,
 			@RequestParam(name = "similar_to", required = false) @Nullable String similarTo,
 			@RequestParam(defaultValue = "100") int limit) {
+		ScopeMissingException.require(me.caller(), Scopes.MEMORY_READ);
 		int bounded = Math.clamp(limit, 1, 1000);
 		if (similarTo != null && !similarTo.isBlank()) {
 			return new MemoryList(memory.related(me.caller(), similarTo, bounded, -1).stream()
@@ -82,11 +85,13 @@ class MemoryApi {
 
 	@GetMapping("/{id}")
 	MemoryJson get(@AuthenticationPrincipal CallerPrincipal me, @PathVariable String id) {
+		ScopeMissingException.require(me.caller(), Scopes.MEMORY_READ);
 		return MemoryJson.of(memory.memory(me.caller(), MemoryId.parse(id)), null, null);
 	}
 
 	@PostMapping
 	ResponseEntity<MemoryJson> add(@AuthenticationPrincipal CallerPrincipal me, @RequestBody MemoryBody body) {
+		ScopeMissingException.require(me.caller(), Scopes.MEMORY_WRITE);
 		if (body.content() == null) {
 			throw new InvalidMemoryException("'content' is required.");
 		}
@@ -101,14 +106,21 @@ class MemoryApi {
 
 	@PatchMapping("/{id}")
 	MemoryJson change(@AuthenticationPrincipal CallerPrincipal me, @PathVariable String id, @RequestBody MemoryBody body) {
+		ScopeMissingException.require(me.caller(), Scopes.MEMORY_WRITE);
 		return MemoryJson.of(memory.edit(me.caller(), MemoryId.parse(id), body.content(),
 				body.kind() == null ? null : MemoryKind.of(body.kind()), body.apps()), null, null);
 	}
 
 	@DeleteMapping("/{id}")
 	ResponseEntity<Void> forget(@AuthenticationPrincipal CallerPrincipal me, @PathVariable String id) {
+		ScopeMissingException.require(me.caller(), Scopes.MEMORY_WRITE);
 		memory.forget(me.caller(), MemoryId.parse(id));
 		return ResponseEntity.noContent().build();
+	}
+
+	@ExceptionHandler(ScopeMissingException.class)
+	ProblemDetail scope(ScopeMissingException ex) {
+		return problem(HttpStatus.FORBIDDEN, ex.getMessage());
 	}
 
 	@ExceptionHandler(MemoryNotFoundException.class)

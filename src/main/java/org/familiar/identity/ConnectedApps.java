@@ -1,0 +1,319 @@
+package org.familiar.identity;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.familiar.compute.WorkloadClass;
+import org.familiar.identity.oauth.HashedAuthorizations;
+import org.jspecify.annotations.Nullable;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.settings.ClientSettings;
+import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
+import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Sign in with Familiar: the apps developers register, the apps a person connected, and the
+ * access tokens those apps call Familiar with.
+ *
+ * <p>App access tokens are opaque (reference) tokens looked up by hash, so a revoked one stops at
+ * once: on this replica immediately, on others within {@link #TOKEN_CACHE}.
+ */
+@Service
+public class ConnectedApps {
+
+	static final Duration TOKEN_CACHE = Duration.ofSeconds(10);
+
+	public static final Set<String> SCOPES = Set.of(Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL, Scopes.ASSISTANT,
+			Scopes.MEMORY_READ, Scopes.MEMORY_WRITE);
+
+	private final RegisteredClientRepository clients;
+
+	private final HashedAuthorizations authorizations;
+
+	private final OAuth2AuthorizationConsentService consents;
+
+	private final JdbcClient jdbc;
+
+	private final PasswordEncoder passwords;
+
+	private final People people;
+
+	private final ApplicationEventPublisher events;
+
+	private final Clock clock;
+
+	private final SecureRandom random = new SecureRandom();
+
+	private final Cache<String, Optional<Caller>> callers = Caffeine.newBuilder()
+		.maximumSize(100_000)
+		.expireAfterWrite(TOKEN_CACHE)
+		.build();
+
+	ConnectedApps(RegisteredClientRepository clients, HashedAuthorizations authorizations,
+			OAuth2AuthorizationConsentService consents, JdbcClient jdbc, PasswordEncoder passwords, People people,
+			ApplicationEventPublisher events, Clock clock) {
+		this.clients = clients;
+		this.authorizations = authorizations;
+		this.consents = consents;
+		this.jdbc = jdbc;
+		this.passwords = passwords;
+		this.people = people;
+		this.events = events;
+		this.clock = clock;
+		authorizations.onChange(callers::invalidateAll);
+	}
+
+	/** A newly registered app and its secret, which is shown this once and stored only hashed. */
+	public record RegisteredApp(AppRegistration app, @Nullable String secret) {
+	}
+
+	/**
+	 * Registers an app.
+	 * @param owner who registers it, {@code null} for the operator
+	 * @param confidential whether it gets a secret (server-side apps); public apps must use PKCE
+	 * @param device whether it may use the device flow (RFC 8628)
+	 * @throws InvalidAccountException if the name, a redirect URI or the logo URI is not acceptable
+	 */
+	@Transactional
+	public RegisteredApp register(@Nullable PersonId owner, String name, List<String> redirectUris, boolean confidential,
+			boolean device, @Nullable String logoUri) {
+		var cleanName = name.strip();
+		if (cleanName.isEmpty() || cleanName.length() > 100) {
+			throw new InvalidAccountException("An app's name has 1 to 100 characters.");
+		}
+		var uris = redirectUris.stream().map(String::strip).filter(u -> !u.isEmpty()).distinct().toList();
+		uris.forEach(ConnectedApps::checkRedirect);
+		if (uris.isEmpty() && !device) {
+			throw new InvalidAccountException("Give at least one redirect URI, or make it a device app.");
+		}
+		var logo = logoUri == null || logoUri.isBlank() ? null : logoUri.strip();
+		if (logo != null && !(logo.startsWith("https://") || logo.startsWith("http://")) || logo != null && logo.length() > 500) {
+			throw new InvalidAccountException("The logo must be an http(s) URL of at most 500 characters.");
+		}
+		var bytes = new byte[8];
+		random.nextBytes(bytes);
+		var clientId = "fam-app-" + HexFormat.of().formatHex(bytes);
+		String secret = null;
+		var builder = RegisteredClient.withId(UUID.randomUUID().toString())
+			.clientId(clientId)
+			.clientName(cleanName)
+			.clientIdIssuedAt(clock.instant())
+			.scopes(scopes -> scopes.addAll(SCOPES))
+			.redirectUris(list -> list.addAll(uris))
+			.clientSettings(ClientSettings.builder()
+				.requireAuthorizationConsent(true)
+				.requireProofKey(!confidential)
+				.build())
+			.tokenSettings(TokenSettings.builder()
+				.accessTokenFormat(OAuth2TokenFormat.REFERENCE)
+				.accessTokenTimeToLive(Duration.ofHours(1))
+				.refreshTokenTimeToLive(Duration.ofDays(30))
+				// Stored refresh tokens are hashes, so they must rotate: see HashedAuthorizations.
+				.reuseRefreshTokens(false)
+				.deviceCodeTimeToLive(Duration.ofMinutes(10))
+				.build());
+		if (!uris.isEmpty()) {
+			builder.authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE);
+		}
+		builder.authorizationGrantType(AuthorizationGrantType.REFRESH_TOKEN);
+		if (device) {
+			builder.authorizationGrantType(AuthorizationGrantType.DEVICE_CODE);
+		}
+		if (confidential) {
+			var secretBytes = new byte[32];
+			random.nextBytes(secretBytes);
+			secret = "fam_secret_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
+			builder.clientSecret(passwords.encode(secret))
+				.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+				.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST);
+		}
+		else {
+			builder.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
+		}
+		var client = builder.build();
+		clients.save(client);
+		var now = clock.instant();
+		jdbc.sql("insert into app_registration (registered_client_id, owner_id, logo_uri, created_at) values (:id, :owner, :logo, :at)")
+			.param("id", client.getId())
+			.param("owner", owner == null ? null : owner.value())
+			.param("logo", logo)
+			.param("at", now.atOffset(ZoneOffset.UTC))
+			.update();
+		return new RegisteredApp(registration(client, owner, logo, now), secret);
+	}
+
+	/** The apps a person registered, newest first. */
+	public List<AppRegistration> registeredBy(PersonId owner) {
+		return jdbc.sql("select registered_client_id, logo_uri, created_at from app_registration where owner_id = :owner order by created_at desc")
+			.param("owner", owner.value())
+			.query((rs, n) -> new Object[] { rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class) })
+			.list()
+			.stream()
+			.map(row -> {
+				var client = clients.findById((String) row[0]);
+				return client == null ? null
+						: registration(client, owner, (String) row[1], ((OffsetDateTime) row[2]).toInstant());
+			})
+			.filter(java.util.Objects::nonNull)
+			.toList();
+	}
+
+	public Optional<AppRegistration> app(String clientId) {
+		var client = clients.findByClientId(clientId);
+		if (client == null) {
+			return Optional.empty();
+		}
+		return jdbc.sql("select owner_id, logo_uri, created_at from app_registration where registered_client_id = :id")
+			.param("id", client.getId())
+			.query((rs, n) -> {
+				var owner = rs.getObject(1, UUID.class);
+				return registration(client, owner == null ? null : new PersonId(owner), rs.getString(2),
+						rs.getObject(3, OffsetDateTime.class).toInstant());
+			})
+			.optional();
+	}
+
+	/** An app a person connected, what they allowed it and when it last got a token. */
+	public record Connection(AppRegistration app, Set<String> scopes, @Nullable Instant lastTokenAt) {
+	}
+
+	/** The apps and devices the person connected (consented to), by name. */
+	public List<Connection> connected(PersonId person) {
+		var username = people.byId(person).map(Person::username).orElse("");
+		var result = new ArrayList<Connection>();
+		for (var row : jdbc.sql("select registered_client_id, authorities from oauth2_authorization_consent where principal_name = :name")
+			.param("name", username)
+			.query((rs, n) -> new String[] { rs.getString(1), rs.getString(2) })
+			.list()) {
+			var client = clients.findById(row[0]);
+			if (client == null) {
+				continue;
+			}
+			var scopes = new java.util.TreeSet<String>();
+			for (var authority : row[1].split(",")) {
+				if (authority.startsWith("SCOPE_")) {
+					scopes.add(authority.substring("SCOPE_".length()));
+				}
+			}
+			var last = jdbc.sql("select max(access_token_issued_at) from oauth2_authorization where registered_client_id = :id and principal_name = :name")
+				.param("id", client.getId())
+				.param("name", username)
+				.query((rs, n) -> rs.getObject(1, OffsetDateTime.class))
+				.optional()
+				.map(OffsetDateTime::toInstant)
+				.orElse(null);
+			app(client.getClientId()).ifPresent(app -> result.add(new Connection(app, scopes, last)));
+		}
+		result.sort(java.util.Comparator.comparing(c -> c.app().name()));
+		return result;
+	}
+
+	/**
+	 * Disconnects an app: the person's consent and every token the app holds for them are deleted,
+	 * so its tokens stop working at once.
+	 * @return whether the person had connected it
+	 */
+	@Transactional
+	public boolean revoke(PersonId person, String clientId) {
+		var client = clients.findByClientId(clientId);
+		var username = people.byId(person).map(Person::username).orElse(null);
+		if (client == null || username == null) {
+			return false;
+		}
+		var consent = consents.findById(client.getId(), username);
+		if (consent != null) {
+			consents.remove(consent);
+		}
+		int removed = authorizations.removeAll(client.getId(), username);
+		callers.invalidateAll();
+		if (consent == null && removed == 0) {
+			return false;
+		}
+		events.publishEvent(new AppRevoked(person, clientId));
+		return true;
+	}
+
+	/** The caller an app's access token stands for, if it is active and the person still exists. */
+	public Optional<Caller> authenticate(String accessToken) {
+		return callers.get(accessToken, this::lookUp);
+	}
+
+	private Optional<Caller> lookUp(String accessToken) {
+		var authorization = authorizations.findByToken(accessToken, OAuth2TokenType.ACCESS_TOKEN);
+		if (authorization == null || authorization.getAccessToken() == null || !authorization.getAccessToken().isActive()) {
+			return Optional.empty();
+		}
+		var client = clients.findById(authorization.getRegisteredClientId());
+		var person = people.byUsername(authorization.getPrincipalName()).map(People.Row::person);
+		if (client == null || person.isEmpty()) {
+			return Optional.empty();
+		}
+		var scopes = authorization.getAccessToken().getToken().getScopes();
+		return Optional.of(new Caller(person.get().id(), person.get().username(),
+				new TokenId(UUID.fromString(client.getId())), WorkloadClass.APP,
+				new Caller.ConnectedApp(client.getId(), client.getClientId(), client.getClientName(), scopes)));
+	}
+
+	/** Deletes every consent and token the person gave apps, and the apps they registered (account deletion). */
+	void erase(Person person) {
+		jdbc.sql("delete from oauth2_authorization where principal_name = :name").param("name", person.username()).update();
+		jdbc.sql("delete from oauth2_authorization_consent where principal_name = :name").param("name", person.username()).update();
+		for (var app : registeredBy(person.id())) {
+			jdbc.sql("delete from oauth2_authorization where registered_client_id = :id").param("id", app.registrationId()).update();
+			jdbc.sql("delete from oauth2_authorization_consent where registered_client_id = :id").param("id", app.registrationId()).update();
+			jdbc.sql("delete from oauth2_registered_client where id = :id").param("id", app.registrationId()).update();
+		}
+		callers.invalidateAll();
+	}
+
+	private static AppRegistration registration(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo,
+			Instant createdAt) {
+		return new AppRegistration(client.getId(), client.getClientId(), client.getClientName(),
+				List.copyOf(client.getRedirectUris()),
+				!client.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE),
+				client.getAuthorizationGrantTypes().contains(AuthorizationGrantType.DEVICE_CODE), logo, owner, createdAt);
+	}
+
+	private static void checkRedirect(String uri) {
+		try {
+			var parsed = new URI(uri);
+			if (!parsed.isAbsolute() || parsed.getFragment() != null || uri.length() > 300) {
+				throw new InvalidAccountException("A redirect URI must be absolute, without a fragment: " + uri);
+			}
+			if ("http".equals(parsed.getScheme()) && !isLoopback(parsed.getHost())) {
+				throw new InvalidAccountException("A redirect URI must use https, except on localhost: " + uri);
+			}
+		}
+		catch (URISyntaxException ex) {
+			throw new InvalidAccountException("Not a URI: " + uri);
+		}
+	}
+
+	private static boolean isLoopback(@Nullable String host) {
+		return "localhost".equals(host) || "127.0.0.1".equals(host) || "[::1]".equals(host);
+	}
+}

@@ -1,0 +1,43 @@
+package org.familiar.identity;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The scopes an app can ask for, with what each lets it do in plain words (for the consent page). */
+public final class Scopes {
+
+	public static final String OPENID = "openid";
+
+	public static final String PROFILE = "profile";
+
+	public static final String EMAIL = "email";
+
+	/** Call {@code /v1} as the person, on their plan. */
+	public static final String ASSISTANT = "familiar.assistant";
+
+	/** Read the memories the person shares with apps, and have them shape the app's replies. */
+	public static final String MEMORY_READ = "familiar.memory.read";
+
+	/** Add to and change the person's memories. */
+	public static final String MEMORY_WRITE = "familiar.memory.write";
+
+	public static final Map<String, String> DESCRIPTIONS;
+
+	static {
+		var descriptions = new LinkedHashMap<String, String>();
+		descriptions.put(OPENID, "Know that you are signed in with Familiar");
+		descriptions.put(PROFILE, "See your Familiar username");
+		descriptions.put(EMAIL, "See your email address, if Familiar has one");
+		descriptions.put(ASSISTANT, "Chat with your AI as you, using your plan (within the monthly cap you set below)");
+		descriptions.put(MEMORY_READ, "Read the memories you share with apps, and let them shape its replies");
+		descriptions.put(MEMORY_WRITE, "Add to and change your memories");
+		DESCRIPTIONS = java.util.Collections.unmodifiableMap(descriptions);
+	}
+
+	public static String describe(String scope) {
+		return DESCRIPTIONS.getOrDefault(scope, scope);
+	}
+
+	private Scopes() {
+	}
+}

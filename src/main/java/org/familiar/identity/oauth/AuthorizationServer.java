@@ -1,0 +1,159 @@
+package org.familiar.identity.oauth;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.familiar.identity.ConnectedApps;
+import org.springframework.security.oauth2.jwt.BadJwtException;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.familiar.identity.AppCapChosen;
+import org.familiar.identity.CallerPrincipal;
+import org.familiar.identity.SigningKeys;
+import org.familiar.identity.Scopes;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.MediaType;
+import org.springframework.jdbc.core.JdbcOperations;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationConsentAuthenticationContext;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationConsentAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationConsentAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceAuthorizationConsentAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceAuthorizationConsentAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
+import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
+import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.util.matcher.MediaTypeRequestMatcher;
+
+/**
+ * The OpenID Connect provider (Spring Authorization Server): discovery, JWKS, authorization code
+ * with PKCE, refresh, revocation, introspection, userinfo and the device authorization grant,
+ * with Familiar's own consent and device pages. Access tokens are opaque and stored hashed; ID
+ * tokens are JWTs signed with {@link SigningKeys}.
+ */
+@Configuration(proxyBeanMethods = false)
+class AuthorizationServer {
+
+	static final String CONSENT_PAGE = "/oauth2/consent";
+
+	/** The consent form's field for the monthly token cap the person gives the app. */
+	public static final String CAP_PARAMETER = "familiar_cap";
+
+	@Bean
+	RegisteredClientRepository registeredClients(JdbcOperations jdbc) {
+		return new JdbcRegisteredClientRepository(jdbc);
+	}
+
+	@Bean
+	HashedAuthorizations authorizations(JdbcOperations jdbc, RegisteredClientRepository clients) {
+		return new HashedAuthorizations(jdbc, clients);
+	}
+
+	@Bean
+	OAuth2AuthorizationConsentService consents(JdbcOperations jdbc, RegisteredClientRepository clients) {
+		return new JdbcOAuth2AuthorizationConsentService(jdbc, clients);
+	}
+
+	@Bean
+	AuthorizationServerSettings authorizationServerSettings() {
+		return AuthorizationServerSettings.builder().build();
+	}
+
+	/** ID tokens name the key that signed them and, with {@code profile}, the person's username. */
+	@Bean
+	OAuth2TokenCustomizer<JwtEncodingContext> idTokens(SigningKeys keys) {
+		return context -> {
+			context.getJwsHeader().keyId(keys.current().getKeyID());
+			if ("id_token".equals(context.getTokenType().getValue()) && context.getAuthorizedScopes().contains(Scopes.PROFILE)) {
+				context.getClaims().claim("preferred_username", context.getPrincipal().getName());
+				context.getClaims().claim("name", context.getPrincipal().getName());
+			}
+		};
+	}
+
+	@Bean
+	@Order(1)
+	@ConditionalOnWebApplication
+	SecurityFilterChain authorizationServerEndpoints(HttpSecurity http, RegisteredClientRepository clients,
+			AuthorizationServerSettings settings, ConnectedApps apps, ApplicationEventPublisher events)
+			throws Exception {
+		var server = OAuth2AuthorizationServerConfigurer.authorizationServer();
+		var devices = new DeviceClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint());
+		Consumer<OAuth2AuthorizationConsentAuthenticationContext> capChosen = context -> capChosen(context, events);
+		http.securityMatcher(server.getEndpointsMatcher())
+			.with(server, config -> config
+				.oidc(oidc -> oidc.providerConfigurationEndpoint(endpoint -> endpoint
+					.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.SCOPES)))))
+				.authorizationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
+					.authenticationProviders(providers -> providers.forEach(provider -> {
+						if (provider instanceof OAuth2AuthorizationConsentAuthenticationProvider consent) {
+							consent.setAuthorizationConsentCustomizer(capChosen);
+						}
+					})))
+				.deviceAuthorizationEndpoint(endpoint -> endpoint.verificationUri("/activate"))
+				.deviceVerificationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
+					.deviceVerificationResponseHandler((request, response, authentication) -> response
+						.sendRedirect(request.getContextPath() + "/activated"))
+					.errorResponseHandler((request, response, exception) -> response
+						.sendRedirect(request.getContextPath() + "/activate?error"))
+					.authenticationProviders(providers -> providers.forEach(provider -> {
+						if (provider instanceof OAuth2DeviceAuthorizationConsentAuthenticationProvider consent) {
+							consent.setAuthorizationConsentCustomizer(capChosen);
+						}
+					})))
+				.clientAuthentication(authentication -> authentication.authenticationConverter(devices)
+					.authenticationProvider(devices)))
+			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+			.exceptionHandling(exceptions -> exceptions.defaultAuthenticationEntryPointFor(
+					new LoginUrlAuthenticationEntryPoint("/login"), new MediaTypeRequestMatcher(MediaType.TEXT_HTML)))
+			// Spring Authorization Server asks for JWT bearer tokens at userinfo; app access tokens
+			// are opaque, so the "decoder" looks them up (by hash) instead of parsing them.
+			.oauth2ResourceServer(resource -> resource.jwt(jwt -> jwt.decoder(token -> appToken(token, apps))));
+		return http.build();
+	}
+
+	private static Jwt appToken(String token, ConnectedApps apps) {
+		var caller = apps.authenticate(token)
+			.orElseThrow(() -> new BadJwtException("The access token is not valid or has been revoked."));
+		var scopes = caller.connected() == null ? java.util.Set.<String>of() : caller.connected().scopes();
+		return Jwt.withTokenValue(token)
+			.header("typ", "opaque")
+			.subject(caller.username())
+			.claim("scope", String.join(" ", scopes))
+			.build();
+	}
+
+	/** Tells plans the monthly cap the person chose for the app on the consent page. */
+	private static void capChosen(OAuth2AuthorizationConsentAuthenticationContext context, ApplicationEventPublisher events) {
+		Authentication consent = context.getAuthentication();
+		Map<String, Object> parameters = consent instanceof OAuth2AuthorizationConsentAuthenticationToken authorization
+				? authorization.getAdditionalParameters()
+				: consent instanceof OAuth2DeviceAuthorizationConsentAuthenticationToken device ? device.getAdditionalParameters()
+						: Map.of();
+		if (!(consent.getPrincipal() instanceof Authentication person) || !(person.getPrincipal() instanceof CallerPrincipal caller)) {
+			return;
+		}
+		Long cap = null;
+		var value = parameters.get(CAP_PARAMETER);
+		if (value instanceof String text && !text.isBlank()) {
+			try {
+				cap = Math.max(0, Long.parseLong(text.strip().replace(",", "").replace("_", "")));
+			}
+			catch (NumberFormatException ignored) {
+				// Not a number: no cap, as if left empty.
+			}
+		}
+		events.publishEvent(new AppCapChosen(caller.caller().person(), UUID.fromString(context.getRegisteredClient().getId()), cap));
+	}
+}

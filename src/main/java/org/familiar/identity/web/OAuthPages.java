@@ -1,0 +1,78 @@
+package org.familiar.identity.web;
+
+import java.security.Principal;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.familiar.identity.ConnectedApps;
+import org.familiar.identity.Scopes;
+import org.jspecify.annotations.Nullable;
+import org.springframework.security.oauth2.core.oidc.OidcScopes;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.util.StringUtils;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+
+/**
+ * The pages of Sign in with Familiar a person sees: the consent page (what an app asks for, in
+ * plain words, and a monthly cap), and the page where they type a device's code.
+ */
+@Controller
+class OAuthPages {
+
+	private final RegisteredClientRepository clients;
+
+	private final OAuth2AuthorizationConsentService consents;
+
+	private final ConnectedApps apps;
+
+	OAuthPages(RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents, ConnectedApps apps) {
+		this.clients = clients;
+		this.consents = consents;
+		this.apps = apps;
+	}
+
+	record ScopeChoice(String scope, String description, boolean alreadyGranted) {
+	}
+
+	@GetMapping("/oauth2/consent")
+	String consent(Principal principal, Model model, @RequestParam(name = "client_id") String clientId,
+			@RequestParam String scope, @RequestParam String state,
+			@RequestParam(name = "user_code", required = false) @Nullable String userCode) {
+		var client = clients.findByClientId(clientId);
+		if (client == null) {
+			model.addAttribute("error", "No app is registered as " + clientId + ".");
+			return "identity/consent";
+		}
+		var previous = consents.findById(client.getId(), principal.getName());
+		Set<String> granted = previous == null ? Set.of() : previous.getScopes();
+		var choices = new java.util.ArrayList<ScopeChoice>();
+		for (var requested : new LinkedHashSet<>(java.util.List.of(StringUtils.delimitedListToStringArray(scope, " ")))) {
+			if (!requested.isBlank() && !OidcScopes.OPENID.equals(requested)) {
+				choices.add(new ScopeChoice(requested, Scopes.describe(requested), granted.contains(requested)));
+			}
+		}
+		model.addAttribute("app", apps.app(clientId).orElse(null));
+		model.addAttribute("clientId", clientId);
+		model.addAttribute("clientName", client.getClientName());
+		model.addAttribute("choices", choices);
+		model.addAttribute("state", state);
+		model.addAttribute("userCode", userCode);
+		model.addAttribute("action", userCode != null ? "/oauth2/device_verification" : "/oauth2/authorize");
+		model.addAttribute("asksForAssistant", scope.contains(Scopes.ASSISTANT));
+		return "identity/consent";
+	}
+
+	@GetMapping("/activate")
+	String activate(@RequestParam(name = "user_code", required = false) @Nullable String userCode, Model model) {
+		model.addAttribute("userCode", userCode == null ? "" : userCode);
+		return "identity/activate";
+	}
+
+	@GetMapping("/activated")
+	String activated() {
+		return "identity/activated";
+	}
+}
