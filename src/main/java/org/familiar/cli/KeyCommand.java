@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 /** {@code familiar key list|rotate|retire KID}: the keys that sign ID tokens. */
 @Command(name = "key", mixinStandardHelpOptions = true,
 		description = { "The keys that sign Sign in with Familiar's ID tokens.",
-				"Rotate: 'key rotate' (the new key signs from now on, the old one stays published), then after an hour",
+				"Rotate: 'key rotate' (the new key signs from now on, the old one stays published), then after 30 minutes",
 				"(ID tokens' lifetime) 'key retire OLD_KID'. Servers pick up changes within a minute." },
 		subcommands = { KeyCommand.List.class, KeyCommand.Rotate.class, KeyCommand.Retire.class })
 final class KeyCommand implements Runnable {

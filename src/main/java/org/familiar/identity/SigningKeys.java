@@ -28,7 +28,7 @@ import org.springframework.stereotype.Component;
  * The RSA keys that sign ID tokens, kept in the database ({@code oauth_signing_key}) so a restart,
  * or another replica, keeps every issued token verifiable. The newest unretired key signs; all
  * unretired keys are published. Rotation: {@link #rotate()} adds a key that signs from then on;
- * once tokens signed with the old one have expired (an hour for ID tokens), {@link #retire} it.
+ * once tokens signed with the old one have expired (ID tokens live 30 minutes), {@link #retire} it.
  * Other replicas pick up a change within a minute.
  */
 @Component

@@ -38,6 +38,9 @@ class CliTests {
 	@Autowired
 	IdentityManagement identity;
 
+	@Autowired
+	org.familiar.identity.ConnectedApps apps;
+
 	record Run(int exit, String out, String err) {
 	}
 
@@ -119,12 +122,46 @@ class CliTests {
 	}
 
 	@Test
+	void registersAppsAndRotatesSigningKeys() throws Exception {
+		var confidential = process("app", "add", "Recipe Box", "--redirect-uri", "https://recipes.example/callback");
+		assertThat(confidential.exit()).isZero();
+		assertThat(confidential.out()).matches("client_id: fam-app-[0-9a-f]{16}\nclient_secret: fam_secret_[A-Za-z0-9_-]{43}\n");
+		var clientId = confidential.out().lines().findFirst().orElseThrow().substring("client_id: ".length());
+		assertThat(apps.app(clientId)).hasValueSatisfying(app -> {
+			assertThat(app.confidential()).isTrue();
+			assertThat(app.redirectUris()).containsExactly("https://recipes.example/callback");
+		});
+		var device = cli("", "app", "add", "Kitchen Speaker", "--public", "--device");
+		assertThat(device.exit()).isZero();
+		assertThat(printed(device)).hasSize(1).allMatch(line -> line.matches("client_id: fam-app-[0-9a-f]{16}"));
+		var insecure = cli("", "app", "add", "Leaky", "--redirect-uri", "http://recipes.example/callback");
+		assertThat(insecure.exit()).isEqualTo(1);
+		assertThat(insecure.err()).contains("must use https");
+
+		var before = printed(cli("", "key", "list"));
+		var rotated = printed(cli("", "key", "rotate")).getFirst();
+		var after = printed(cli("", "key", "list"));
+		assertThat(after.getFirst()).isEqualTo(rotated);
+		assertThat(after).containsAll(before);
+		assertThat(cli("", "key", "retire", rotated).exit()).as("the signing key cannot be retired").isEqualTo(1);
+		assertThat(cli("", "key", "retire", before.getFirst()).exit()).isZero();
+		assertThat(printed(cli("", "key", "list"))).containsExactly(rotated);
+	}
+
+	/** What a command printed, without the log lines an in-process run mixes into standard output. */
+	private static List<String> printed(Run run) {
+		return run.out().lines().filter(line -> !line.matches("^\\d{4}-\\d{2}-\\d{2}T.*")).toList();
+	}
+
+	@Test
 	void everyCommandHasHelp() {
 		var top = cli("", "--help");
 		assertThat(top.exit()).isZero();
 		assertThat(top.out()).contains("user", "token", "starts the server");
 		assertThat(cli("", "user", "add", "--help").out()).contains("--password-stdin", "--admin", "--plan");
 		assertThat(cli("", "token", "create", "--help").out()).contains("--workload", "--name");
+		assertThat(cli("", "app", "add", "--help").out()).contains("--redirect-uri", "--public", "--device");
+		assertThat(cli("", "key", "--help").out()).contains("rotate", "retire");
 		assertThat(Cli.isCommand(new String[] { "--server.port=0" })).isFalse();
 		assertThat(Cli.isCommand(new String[] { "--familiar.home=/x", "token", "create", "a" })).isTrue();
 	}
