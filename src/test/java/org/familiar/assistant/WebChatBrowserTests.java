@@ -296,6 +296,46 @@ class WebChatBrowserTests {
 		assertThat(browser.findElement(By.id("preferences")).getText()).contains("Wants to be called Ada.").contains("from the interview");
 	}
 
+	@Test
+	@Order(5)
+	void aDeveloperRegistersAnAppAndThePersonConnectsAndDisconnectsIt() {
+		browser.get("http://localhost:" + port + "/chat");
+		browser.findElement(By.linkText("Apps")).click();
+		waiting(10).until(b -> b.getCurrentUrl().endsWith("/settings/apps"));
+		assertThat(browser.findElement(By.id("no-apps")).getText()).contains("No apps connected yet");
+		browser.findElement(By.linkText("Register an app")).click();
+		var callback = "http://localhost:" + port + "/callback";
+		browser.findElement(By.name("name")).sendKeys("Recipe Box");
+		browser.findElement(By.name("redirect_uris")).sendKeys(callback);
+		browser.findElement(By.cssSelector("#register-app button[type=submit]")).click();
+		var clientId = waiting(10).until(b -> b.findElement(By.id("client-id"))).getText();
+		assertThat(clientId).startsWith("fam-app-");
+		assertThat(browser.findElement(By.id("client-secret")).getText()).startsWith("fam_secret_");
+
+		// The app sends the person to Familiar; they are signed in, so they see the consent page.
+		browser.get("http://localhost:" + port + "/oauth2/authorize?response_type=code&client_id=" + clientId
+				+ "&scope=openid%20profile%20familiar.assistant%20familiar.memory.read&state=xyz&redirect_uri=" + callback);
+		waiting(10).until(b -> b.getCurrentUrl().contains("/oauth2/consent"));
+		assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Recipe Box wants to use your Familiar");
+		assertThat(browser.findElement(By.cssSelector("ul.scopes")).getText())
+			.contains("Chat with your AI as you", "Read the memories you share with apps", "See your Familiar username");
+		browser.findElement(By.name("familiar_cap")).sendKeys("20000");
+		screenshot("consent");
+		browser.findElement(By.id("allow")).click();
+		waiting(10).until(b -> b.getCurrentUrl().startsWith(callback + "?code="));
+		assertThat(browser.getCurrentUrl()).contains("state=xyz");
+
+		browser.get("http://localhost:" + port + "/settings/apps");
+		var app = browser.findElement(By.cssSelector(".connected-app[data-client='" + clientId + "']"));
+		assertThat(app.getText()).contains("Recipe Box").contains("Chat with your AI as you");
+		assertThat(app.findElement(By.name("tokens")).getDomProperty("value")).isEqualTo("20000");
+		screenshot("apps");
+		app.findElement(By.cssSelector("form.revoke button")).click();
+		browser.switchTo().alert().accept();
+		waiting(10).until(b -> b.getPageSource().contains("Disconnected"));
+		assertThat(browser.findElements(By.cssSelector(".connected-app"))).isEmpty();
+	}
+
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */
 	private static void screenshot(String name) {
 		try {

@@ -300,6 +300,8 @@ class SignInWithFamiliarTests {
 		assertThatThrownBy(() -> openai(profileOnly).chat().completions().create(ask("hi")))
 			.isInstanceOf(PermissionDeniedException.class)
 			.hasMessageContaining("familiar.assistant");
+		assertThat(api("/api/usage", profileOnly).statusCode()).isEqualTo(403);
+		assertThat(api("/api/usage", seeing).statusCode()).isEqualTo(200);
 	}
 
 	@Test

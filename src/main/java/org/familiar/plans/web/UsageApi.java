@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.time.Instant;
 import org.familiar.identity.CallerPrincipal;
+import org.familiar.identity.Scopes;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
 import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -28,11 +32,16 @@ class UsageApi {
 			long remainingTokens, long requests, double energyWh, @Nullable Instant resetsAt, boolean ownBudget) {
 	}
 
+	/** An app needs {@code familiar.assistant} to see the person's usage. */
 	@GetMapping("/api/usage")
-	UsageResponse usage(@AuthenticationPrincipal CallerPrincipal me) {
+	ResponseEntity<?> usage(@AuthenticationPrincipal CallerPrincipal me) {
+		if (!me.caller().allows(Scopes.ASSISTANT)) {
+			return ResponseEntity.status(HttpStatus.FORBIDDEN)
+				.body(ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, "This app was not allowed 'familiar.assistant'."));
+		}
 		var usage = plans.usage(me.caller().person());
-		return new UsageResponse(usage.plan(), usage.window().toString(), usage.tokenBudget(), usage.usedTokens(),
+		return ResponseEntity.ok(new UsageResponse(usage.plan(), usage.window().toString(), usage.tokenBudget(), usage.usedTokens(),
 				usage.heldTokens(), usage.remainingTokens(), usage.requests(), usage.energyWh(), usage.resetsAt(),
-				usage.ownBudget());
+				usage.ownBudget()));
 	}
 }
