@@ -200,9 +200,10 @@ class SignInWithFamiliarTests {
 		var again = browser.get(request.toURI().toString());
 		assertThat(WebSession.location(again)).startsWith(CALLBACK.toString()).contains("code=");
 
-		// The person disconnects it on their connected apps page: its tokens stop at once.
+		// The person sees what it used on their connected apps page, and disconnects it: its tokens stop at once.
 		var page = browser.get("/settings/apps");
 		assertThat(page.body()).contains("Recipe Box").contains("Chat with your AI as you");
+		assertThat(page.body().replaceAll("\\s+", " ")).containsPattern("Used <strong>\\d+</strong> tokens in <span>1</span> <span>request</span>");
 		var revoked = browser.post("/settings/apps/" + app.clientId() + "/revoke", "_csrf", WebSession.csrf(page.body()));
 		assertThat(WebSession.location(revoked)).endsWith("/settings/apps");
 		assertThatThrownBy(() -> openai(accessToken.getValue()).chat().completions().create(ask("still?")))
@@ -349,6 +350,19 @@ class SignInWithFamiliarTests {
 		// A device code is good for one exchange; Spring Authorization Server answers a second with access_denied.
 		assertThat(tokenError(grant, app.clientId(), null).getCode()).isEqualTo("access_denied");
 		assertThat(tokenError(new DeviceCodeGrant(new DeviceCode("made-up")), app.clientId(), null).getCode()).isEqualTo("invalid_grant");
+
+		// A device code nobody approved in time expires.
+		var late = DeviceAuthorizationResponse.parse(new DeviceAuthorizationRequest(provider.getDeviceAuthorizationEndpointURI(),
+				new ClientID(app.clientId()), new Scope("familiar.assistant")).toHTTPRequest().send()).toSuccessResponse();
+		jdbc.sql("""
+				update oauth2_authorization set device_code_issued_at = :issued, device_code_expires_at = :past,
+				  user_code_issued_at = :issued, user_code_expires_at = :past
+				where device_code_value is not null and access_token_value is null and registered_client_id = :id""")
+			.param("issued", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).minusMinutes(11))
+			.param("past", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).minusMinutes(1))
+			.param("id", app.registrationId())
+			.update();
+		assertThat(tokenError(new DeviceCodeGrant(late.getDeviceCode()), app.clientId(), null).getCode()).isEqualTo("expired_token");
 		assertThat(browser.get("/settings/apps").body()).contains("Kitchen Speaker");
 	}
 
