@@ -9,19 +9,15 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import java.io.IOException;
-import java.net.CookieManager;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Pattern;
 import org.familiar.assistant.AssistantManagement;
 import org.familiar.assistant.ReplySink;
 import org.familiar.compute.WorkloadClass;
@@ -30,6 +26,7 @@ import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.Person;
 import org.familiar.testing.FakeModelServer;
 import org.familiar.testing.TestHome;
+import org.familiar.testing.WebSession;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -406,9 +403,11 @@ class MemoryTests {
 		assistant.rate(me, reply.id(), 1, "practical");
 		openai(annToken).chat().completions().create(ask("hello"));
 
-		var browser = signIn(ann.username(), "correct horse");
-		var otherBrowser = signIn(ann.username(), "correct horse");
-		var export = browser.send(HttpRequest.newBuilder(url("/settings/account/export")).build(), HttpResponse.BodyHandlers.ofString());
+		var browser = new WebSession(port);
+		browser.signIn(ann.username(), "correct horse");
+		var otherBrowser = new WebSession(port);
+		otherBrowser.signIn(ann.username(), "correct horse");
+		var export = browser.get("/settings/account/export");
 		assertThat(export.statusCode()).isEqualTo(200);
 		assertThat(export.headers().firstValue("Content-Disposition")).hasValueSatisfying(v -> assertThat(v).contains("attachment"));
 		var data = json.readTree(export.body());
@@ -418,20 +417,16 @@ class MemoryTests {
 			.contains("Liked in a reply: practical");
 		assertThat(data.path("memory").path("feedback")).hasSize(1);
 		assertThat(data.path("conversations").toString()).contains("My tomato leaves are yellow");
-		await().atMost(Duration.ofSeconds(5)).until(() -> json.readTree(browser.send(
-				HttpRequest.newBuilder(url("/settings/account/export")).build(), HttpResponse.BodyHandlers.ofString()).body())
-			.path("usage").path("requests").size() >= 2);
+		await().atMost(Duration.ofSeconds(5))
+			.until(() -> json.readTree(browser.get("/settings/account/export").body()).path("usage").path("requests").size() >= 2);
 
-		var page = browser.send(HttpRequest.newBuilder(url("/settings/account")).build(), HttpResponse.BodyHandlers.ofString());
-		var csrf = csrf(page.body());
-		var wrong = browser.send(form("/settings/account/delete", "_csrf", csrf, "password", "wrong", "confirm", "true"),
-				HttpResponse.BodyHandlers.ofString());
-		assertThat(wrong.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/settings/account"));
+		var csrf = WebSession.csrf(browser.get("/settings/account").body());
+		var wrong = browser.post("/settings/account/delete", "_csrf", csrf, "password", "wrong", "confirm", "true");
+		assertThat(WebSession.location(wrong)).endsWith("/settings/account");
 		assertThat(identity.person(ann.id())).isPresent();
 
-		var deleted = browser.send(form("/settings/account/delete", "_csrf", csrf, "password", "correct horse", "confirm", "true"),
-				HttpResponse.BodyHandlers.ofString());
-		assertThat(deleted.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/login?deleted"));
+		var deleted = browser.post("/settings/account/delete", "_csrf", csrf, "password", "correct horse", "confirm", "true");
+		assertThat(WebSession.location(deleted)).endsWith("/login?deleted");
 		assertThat(identity.person(ann.id())).isEmpty();
 		for (var table : List.of("memory", "memory_book", "memory_feedback", "conversation", "ledger_entry", "usage_bucket",
 				"plan_account")) {
@@ -439,8 +434,7 @@ class MemoryTests {
 				.query(Long.class).single()).as(table).isZero();
 		}
 		assertThat(api("GET", "/api/memories", annToken, null).statusCode()).isEqualTo(401);
-		var elsewhere = otherBrowser.send(HttpRequest.newBuilder(url("/memory")).build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(elsewhere.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/login?deleted"));
+		assertThat(WebSession.location(otherBrowser.get("/memory"))).endsWith("/login?deleted");
 	}
 
 	// ---- helpers
@@ -505,32 +499,5 @@ class MemoryTests {
 
 	private static List<String> ids(List<JsonNode> memories) {
 		return memories.stream().map(m -> m.path("id").asText()).toList();
-	}
-
-	/** A browser-like client signed in through the real login form. */
-	private HttpClient signIn(String username, String password) throws IOException, InterruptedException {
-		var browser = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
-		var login = browser.send(HttpRequest.newBuilder(url("/login")).build(), HttpResponse.BodyHandlers.ofString());
-		var response = browser.send(form("/login", "_csrf", csrf(login.body()), "username", username, "password", password),
-				HttpResponse.BodyHandlers.ofString());
-		assertThat(response.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).doesNotContain("error"));
-		return browser;
-	}
-
-	private HttpRequest form(String path, String... pairs) {
-		var body = new StringBuilder();
-		for (int i = 0; i < pairs.length; i += 2) {
-			body.append(i == 0 ? "" : "&").append(pairs[i]).append('=').append(URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
-		}
-		return HttpRequest.newBuilder(url(path))
-			.header("Content-Type", "application/x-www-form-urlencoded")
-			.POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-			.build();
-	}
-
-	private static String csrf(String html) {
-		var matcher = Pattern.compile("name=\"_csrf\"[^>]*value=\"([^\"]+)\"").matcher(html);
-		assertThat(matcher.find()).as("a CSRF field in the page").isTrue();
-		return matcher.group(1);
 	}
 }
