@@ -11,6 +11,7 @@ import org.familiar.identity.CallerPrincipal;
 import org.familiar.identity.SigningKeys;
 import org.familiar.identity.Scopes;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -65,9 +66,14 @@ class AuthorizationServer {
 		return new JdbcOAuth2AuthorizationConsentService(jdbc, clients);
 	}
 
+	/** {@code familiar.issuer}: the URL apps know Familiar by; by default, the URL each request came to. */
 	@Bean
-	AuthorizationServerSettings authorizationServerSettings() {
-		return AuthorizationServerSettings.builder().build();
+	AuthorizationServerSettings authorizationServerSettings(@Value("${familiar.issuer:}") String issuer) {
+		var settings = AuthorizationServerSettings.builder();
+		if (!issuer.isBlank()) {
+			settings.issuer(issuer.strip());
+		}
+		return settings.build();
 	}
 
 	/** ID tokens name the key that signed them and, with {@code profile}, the person's username. */
