@@ -44,12 +44,17 @@ final class AppCommand implements Runnable {
 		@Option(names = "--owner", paramLabel = "USER", description = "The person who owns the app (it shows on their developer page).")
 		String owner;
 
+		@Option(names = "--registrar", description = "Instead of an app: a client that registers apps itself at /connect/register "
+				+ "(OpenID Connect Dynamic Client Registration), with client_credentials tokens of scope client.create.")
+		boolean registrar;
+
 		@Override
 		public Integer call() {
 			try (var context = Cli.start()) {
 				var owner = this.owner == null ? null : context.getBean(IdentityManagement.class).person(this.owner).id();
-				var registered = context.getBean(ConnectedApps.class)
-					.register(owner, name, redirectUris, !publicClient, device, logoUri);
+				var apps = context.getBean(ConnectedApps.class);
+				var registered = registrar ? apps.registerRegistrar(owner, name)
+						: apps.register(owner, name, redirectUris, !publicClient, device, logoUri);
 				System.out.println("client_id: " + registered.app().clientId());
 				if (registered.secret() != null) {
 					System.out.println("client_secret: " + registered.secret());

@@ -87,6 +87,93 @@ public class ConnectedApps {
 		authorizations.onChange(callers::invalidateAll);
 	}
 
+	/** Every app's tokens: opaque access tokens for an hour, refresh tokens for 30 days. */
+	private static final TokenSettings TOKENS = TokenSettings.builder()
+		.accessTokenFormat(OAuth2TokenFormat.REFERENCE)
+		.accessTokenTimeToLive(Duration.ofHours(1))
+		.refreshTokenTimeToLive(Duration.ofDays(30))
+		// Stored refresh tokens are hashes, so they must rotate: see HashedAuthorizations.
+		.reuseRefreshTokens(false)
+		.deviceCodeTimeToLive(Duration.ofMinutes(10))
+		.build();
+
+	/** The scope a registrar's token needs to register apps dynamically (OpenID Connect Dynamic Client Registration). */
+	public static final String CLIENT_CREATE = "client.create";
+
+	private static ClientSettings clientSettings(boolean confidential) {
+		return ClientSettings.builder().requireAuthorizationConsent(true).requireProofKey(!confidential).build();
+	}
+
+	/**
+	 * Registers a registrar: a confidential client that may only get {@code client.create} tokens
+	 * (client credentials) and register apps at {@code /connect/register}, for developers who
+	 * provision apps from code.
+	 */
+	@Transactional
+	public RegisteredApp registerRegistrar(@Nullable PersonId owner, String name) {
+		var secretBytes = new byte[32];
+		random.nextBytes(secretBytes);
+		var secret = "fam_secret_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
+		var bytes = new byte[8];
+		random.nextBytes(bytes);
+		var client = RegisteredClient.withId(UUID.randomUUID().toString())
+			.clientId("fam-registrar-" + HexFormat.of().formatHex(bytes))
+			.clientName(name.strip().isEmpty() ? "registrar" : name.strip())
+			.clientIdIssuedAt(clock.instant())
+			.clientSecret(passwords.encode(secret))
+			.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+			.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+			.scope(CLIENT_CREATE)
+			.tokenSettings(TOKENS)
+			.build();
+		clients.save(client);
+		return new RegisteredApp(recordOwner(client, owner, null), secret);
+	}
+
+	/**
+	 * Turns a dynamic registration into an app like any other: Familiar's scopes only, consent and
+	 * (for public apps) PKCE required, opaque rotating tokens, no client credentials grant.
+	 * @throws OAuth2AuthenticationException ({@code invalid_redirect_uri}) for a redirect URI Familiar does not accept
+	 */
+	public RegisteredClient fromRegistration(org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration registration) {
+		var converted = new org.springframework.security.oauth2.server.authorization.oidc.converter.OidcClientRegistrationRegisteredClientConverter()
+			.convert(registration);
+		for (var uri : converted.getRedirectUris()) {
+			try {
+				checkRedirect(uri);
+			}
+			catch (InvalidAccountException ex) {
+				throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+						new org.springframework.security.oauth2.core.OAuth2Error("invalid_redirect_uri", ex.getMessage(), null));
+			}
+		}
+		var confidential = !converted.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE);
+		var requested = converted.getScopes().stream().filter(SCOPES::contains).toList();
+		var client = RegisteredClient.from(converted)
+			.scopes(scopes -> {
+				scopes.clear();
+				scopes.addAll(requested.isEmpty() ? SCOPES : requested);
+			})
+			.authorizationGrantTypes(grants -> grants.removeIf(grant -> !grant.equals(AuthorizationGrantType.AUTHORIZATION_CODE)
+					&& !grant.equals(AuthorizationGrantType.REFRESH_TOKEN)))
+			.clientSettings(clientSettings(confidential))
+			.tokenSettings(TOKENS)
+			.build();
+		recordOwner(client, null, null);
+		return client;
+	}
+
+	private AppRegistration recordOwner(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo) {
+		var now = clock.instant();
+		jdbc.sql("insert into app_registration (registered_client_id, owner_id, logo_uri, created_at) values (:id, :owner, :logo, :at)")
+			.param("id", client.getId())
+			.param("owner", owner == null ? null : owner.value())
+			.param("logo", logo)
+			.param("at", now.atOffset(ZoneOffset.UTC))
+			.update();
+		return registration(client, owner, logo, now);
+	}
+
 	/** A newly registered app and its secret, which is shown this once and stored only hashed. */
 	public record RegisteredApp(AppRegistration app, @Nullable String secret) {
 	}
@@ -124,18 +211,8 @@ public class ConnectedApps {
 			.clientIdIssuedAt(clock.instant())
 			.scopes(scopes -> scopes.addAll(SCOPES))
 			.redirectUris(list -> list.addAll(uris))
-			.clientSettings(ClientSettings.builder()
-				.requireAuthorizationConsent(true)
-				.requireProofKey(!confidential)
-				.build())
-			.tokenSettings(TokenSettings.builder()
-				.accessTokenFormat(OAuth2TokenFormat.REFERENCE)
-				.accessTokenTimeToLive(Duration.ofHours(1))
-				.refreshTokenTimeToLive(Duration.ofDays(30))
-				// Stored refresh tokens are hashes, so they must rotate: see HashedAuthorizations.
-				.reuseRefreshTokens(false)
-				.deviceCodeTimeToLive(Duration.ofMinutes(10))
-				.build());
+			.clientSettings(clientSettings(confidential))
+			.tokenSettings(TOKENS);
 		if (!uris.isEmpty()) {
 			builder.authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE);
 		}
@@ -156,14 +233,7 @@ public class ConnectedApps {
 		}
 		var client = builder.build();
 		clients.save(client);
-		var now = clock.instant();
-		jdbc.sql("insert into app_registration (registered_client_id, owner_id, logo_uri, created_at) values (:id, :owner, :logo, :at)")
-			.param("id", client.getId())
-			.param("owner", owner == null ? null : owner.value())
-			.param("logo", logo)
-			.param("at", now.atOffset(ZoneOffset.UTC))
-			.update();
-		return new RegisteredApp(registration(client, owner, logo, now), secret);
+		return new RegisteredApp(recordOwner(client, owner, logo), secret);
 	}
 
 	/** The apps a person registered, newest first. */

@@ -8,7 +8,14 @@ import com.nimbusds.oauth2.sdk.AuthorizationCode;
 import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
 import com.nimbusds.oauth2.sdk.AuthorizationGrant;
 import com.nimbusds.oauth2.sdk.AuthorizationResponse;
+import com.nimbusds.oauth2.sdk.ClientCredentialsGrant;
 import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.GrantType;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
+import com.nimbusds.openid.connect.sdk.rp.OIDCClientInformationResponse;
+import com.nimbusds.openid.connect.sdk.rp.OIDCClientMetadata;
+import com.nimbusds.openid.connect.sdk.rp.OIDCClientRegistrationRequest;
+import com.nimbusds.openid.connect.sdk.rp.OIDCClientRegistrationResponseParser;
 import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
 import com.nimbusds.oauth2.sdk.ResponseType;
 import com.nimbusds.oauth2.sdk.Scope;
@@ -364,6 +371,65 @@ class SignInWithFamiliarTests {
 			.update();
 		assertThat(tokenError(new DeviceCodeGrant(late.getDeviceCode()), app.clientId(), null).getCode()).isEqualTo("expired_token");
 		assertThat(browser.get("/settings/apps").body()).contains("Kitchen Speaker");
+	}
+
+	@Test
+	void aRegistrarRegistersAnAppDynamicallyThatThenWorksLikeAnyOther() throws Exception {
+		var registrar = apps.registerRegistrar(null, "Provisioning script");
+		var auth = new ClientSecretBasic(new ClientID(registrar.app().clientId()), new Secret(registrar.secret()));
+		var granted = TokenResponse.parse(new TokenRequest(provider.getTokenEndpointURI(), auth, new ClientCredentialsGrant(),
+				new Scope(ConnectedApps.CLIENT_CREATE)).toHTTPRequest().send());
+		assertThat(granted.indicatesSuccess()).isTrue();
+		var registrarToken = granted.toSuccessResponse().getTokens().getBearerAccessToken();
+		// A registrar gets nothing but client.create.
+		var greedy = TokenResponse.parse(new TokenRequest(provider.getTokenEndpointURI(), auth, new ClientCredentialsGrant(),
+				new Scope("familiar.assistant")).toHTTPRequest().send());
+		assertThat(greedy.toErrorResponse().getErrorObject().getCode()).isEqualTo("invalid_scope");
+
+		var metadata = new OIDCClientMetadata();
+		metadata.setName("Dynamic Diary");
+		metadata.setRedirectionURI(CALLBACK);
+		metadata.setGrantTypes(java.util.Set.of(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN, GrantType.CLIENT_CREDENTIALS));
+		metadata.setTokenEndpointAuthMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC);
+		var response = OIDCClientRegistrationResponseParser.parse(new OIDCClientRegistrationRequest(
+				provider.getRegistrationEndpointURI(), metadata, registrarToken).toHTTPRequest().send());
+		assertThat(response.indicatesSuccess()).as(() -> response.toErrorResponse().getErrorObject().toString()).isTrue();
+		var client = ((OIDCClientInformationResponse) response).getOIDCClientInformation();
+		var clientId = client.getID().getValue();
+		var secret = client.getSecret().getValue();
+		var registered = apps.app(clientId).orElseThrow();
+		assertThat(registered.name()).isEqualTo("Dynamic Diary");
+		assertThat(registered.confidential()).isTrue();
+
+		// It works like an app registered on the page: consent, code, tokens, chat, but no client credentials.
+		var browser = new WebSession(port);
+		browser.signIn(ann.username(), "correct horse");
+		var code = consent(browser, browser.get(authorize(clientId, null, "openid familiar.assistant").toString()),
+				List.of("familiar.assistant"), "");
+		var tokens = token(new AuthorizationCodeGrant(code.toSuccessResponse().getAuthorizationCode(), CALLBACK), clientId, secret);
+		assertThat(openai(tokens.getOIDCTokens().getAccessToken().getValue()).chat().completions().create(ask("Dear diary"))
+			.choices()).hasSize(1);
+		var machine = TokenResponse.parse(new TokenRequest(provider.getTokenEndpointURI(),
+				new ClientSecretBasic(new ClientID(clientId), new Secret(secret)), new ClientCredentialsGrant(), null).toHTTPRequest().send());
+		assertThat(machine.indicatesSuccess()).isFalse();
+
+		// Registering needs a registrar's token: a person's app token will not do, nor an insecure redirect URI.
+		var stranger = new OIDCClientRegistrationRequest(provider.getRegistrationEndpointURI(), metadata,
+				tokens.getOIDCTokens().getBearerAccessToken()).toHTTPRequest().send();
+		assertThat(stranger.getStatusCode()).isEqualTo(403);
+		var insecure = new OIDCClientMetadata();
+		insecure.setName("Leaky");
+		insecure.setRedirectionURI(URI.create("http://leaky.example/callback"));
+		// A client.create token registers one app; the next registration needs a new one.
+		var used = new OIDCClientRegistrationRequest(provider.getRegistrationEndpointURI(), metadata, registrarToken)
+			.toHTTPRequest().send();
+		assertThat(used.getStatusCode()).isEqualTo(401);
+		var fresh = TokenResponse.parse(new TokenRequest(provider.getTokenEndpointURI(), auth, new ClientCredentialsGrant(),
+				new Scope(ConnectedApps.CLIENT_CREATE)).toHTTPRequest().send()).toSuccessResponse().getTokens().getBearerAccessToken();
+		var refused = OIDCClientRegistrationResponseParser.parse(new OIDCClientRegistrationRequest(
+				provider.getRegistrationEndpointURI(), insecure, fresh).toHTTPRequest().send());
+		assertThat(refused.indicatesSuccess()).isFalse();
+		assertThat(refused.toErrorResponse().getErrorObject().getCode()).isEqualTo("invalid_redirect_uri");
 	}
 
 	@Test

@@ -6,6 +6,9 @@ import java.util.function.Consumer;
 import org.familiar.identity.ConnectedApps;
 import org.springframework.security.oauth2.jwt.BadJwtException;
 import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
+import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationProvider;
 import org.familiar.identity.AppCapChosen;
 import org.familiar.identity.CallerPrincipal;
 import org.familiar.identity.SigningKeys;
@@ -92,15 +95,24 @@ class AuthorizationServer {
 	@Order(1)
 	@ConditionalOnWebApplication
 	SecurityFilterChain authorizationServerEndpoints(HttpSecurity http, RegisteredClientRepository clients,
-			AuthorizationServerSettings settings, ConnectedApps apps, ApplicationEventPublisher events)
+			AuthorizationServerSettings settings, ConnectedApps apps, HashedAuthorizations authorizations,
+			PasswordEncoder passwords, ApplicationEventPublisher events)
 			throws Exception {
 		var server = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		var devices = new DeviceClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint());
 		Consumer<OAuth2AuthorizationConsentAuthenticationContext> capChosen = context -> capChosen(context, events);
 		http.securityMatcher(server.getEndpointsMatcher())
 			.with(server, config -> config
-				.oidc(oidc -> oidc.providerConfigurationEndpoint(endpoint -> endpoint
-					.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.SCOPES)))))
+				.oidc(oidc -> oidc
+					.providerConfigurationEndpoint(endpoint -> endpoint
+						.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.SCOPES))))
+					// Dynamic registration (/connect/register) with a registrar's client.create token.
+					.clientRegistrationEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.forEach(provider -> {
+						if (provider instanceof OidcClientRegistrationAuthenticationProvider registration) {
+							registration.setRegisteredClientConverter(apps::fromRegistration);
+							registration.setPasswordEncoder(passwords);
+						}
+					}))))
 				.authorizationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
 					.authenticationProviders(providers -> providers.forEach(provider -> {
 						if (provider instanceof OAuth2AuthorizationConsentAuthenticationProvider consent) {
@@ -125,18 +137,23 @@ class AuthorizationServer {
 					new LoginUrlAuthenticationEntryPoint("/login"), new MediaTypeRequestMatcher(MediaType.TEXT_HTML)))
 			// Spring Authorization Server asks for JWT bearer tokens at userinfo; app access tokens
 			// are opaque, so the "decoder" looks them up (by hash) instead of parsing them.
-			.oauth2ResourceServer(resource -> resource.jwt(jwt -> jwt.decoder(token -> appToken(token, apps))));
+			.oauth2ResourceServer(resource -> resource.jwt(jwt -> jwt.decoder(token -> bearer(token, authorizations))));
 		return http.build();
 	}
 
-	private static Jwt appToken(String token, ConnectedApps apps) {
-		var caller = apps.authenticate(token)
-			.orElseThrow(() -> new BadJwtException("The access token is not valid or has been revoked."));
-		var scopes = caller.connected() == null ? java.util.Set.<String>of() : caller.connected().scopes();
+	/** Any active access token this server issued (a person's app token, or a registrar's), as a bearer. */
+	private static Jwt bearer(String token, HashedAuthorizations authorizations) {
+		var authorization = authorizations.findByToken(token, OAuth2TokenType.ACCESS_TOKEN);
+		if (authorization == null || authorization.getAccessToken() == null || !authorization.getAccessToken().isActive()) {
+			throw new BadJwtException("The access token is not valid or has been revoked.");
+		}
+		var access = authorization.getAccessToken().getToken();
 		return Jwt.withTokenValue(token)
 			.header("typ", "opaque")
-			.subject(caller.username())
-			.claim("scope", String.join(" ", scopes))
+			.subject(authorization.getPrincipalName())
+			.claim("scope", String.join(" ", access.getScopes()))
+			.issuedAt(access.getIssuedAt())
+			.expiresAt(access.getExpiresAt())
 			.build();
 	}
 
