@@ -40,6 +40,9 @@ public final class TestHome {
 				properties.put("spring.datasource.url", url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema);
 				properties.put("spring.flyway.schemas", schema);
 				properties.put("spring.flyway.create-schemas", "true");
+				// Every test class has a context of its own; small pools keep PostgreSQL under max_connections.
+				properties.put("spring.datasource.hikari.maximum-pool-size", "5");
+				properties.put("spring.datasource.hikari.minimum-idle", "1");
 			}
 			return properties;
 		}
