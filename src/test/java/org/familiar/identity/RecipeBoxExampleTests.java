@@ -16,13 +16,11 @@ import org.familiar.memory.MemoryKind;
 import org.familiar.memory.MemoryManagement;
 import org.familiar.memory.MemorySource;
 import org.familiar.testing.FakeModelServer;
-import org.familiar.testing.TestHome;
+import org.familiar.testing.RunningFamiliar;
 import org.familiar.testing.WebSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -32,33 +30,22 @@ import org.springframework.test.context.DynamicPropertySource;
  * person signs in to it with Familiar, approves it, gets a recipe from their own AI with their
  * memory, sees its usage and disconnects it.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class RecipeBoxExampleTests {
-
-	static FakeModelServer backend;
+class RecipeBoxExampleTests extends RunningFamiliar {
 
 	static Process sample;
 
+	/** The sample asks for the model "default", as its configuration says. */
 	@DynamicPropertySource
-	static void familiar(DynamicPropertyRegistry registry) throws IOException {
-		TestHome.isolate(registry);
-		backend = FakeModelServer.serve(registry, "fake", 0);
+	static void defaultModel(DynamicPropertyRegistry registry) {
 		registry.add("familiar.aliases.default", () -> FakeModelServer.MODEL);
 	}
 
 	@AfterAll
-	static void stop() {
+	static void stopSample() {
 		if (sample != null) {
 			sample.destroyForcibly();
 		}
-		backend.close();
 	}
-
-	@LocalServerPort
-	int port;
-
-	@Autowired
-	IdentityManagement identity;
 
 	@Autowired
 	ConnectedApps apps;

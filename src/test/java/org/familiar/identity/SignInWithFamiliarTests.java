@@ -61,47 +61,22 @@ import org.familiar.memory.MemoryManagement;
 import org.familiar.memory.MemorySource;
 import org.familiar.plans.PlansManagement;
 import org.familiar.testing.FakeModelServer;
-import org.familiar.testing.TestHome;
+import org.familiar.testing.RunningFamiliar;
 import org.familiar.testing.WebSession;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Sign in with Familiar with real clients: Nimbus's OAuth 2.0 / OpenID Connect SDK (the client
  * library under Spring Security's) drives the flows through the real login, consent and device
  * pages, and the openai-java SDK calls {@code /v1} with the tokens it gets.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class SignInWithFamiliarTests {
+class SignInWithFamiliarTests extends RunningFamiliar {
 
 	static final URI CALLBACK = URI.create("http://localhost:9/callback");
-
-	static FakeModelServer backend;
-
-	@DynamicPropertySource
-	static void familiar(DynamicPropertyRegistry registry) throws IOException {
-		TestHome.isolate(registry);
-		backend = FakeModelServer.serve(registry, "fake", 0);
-	}
-
-	@AfterAll
-	static void stopBackend() {
-		backend.close();
-	}
-
-	@LocalServerPort
-	int port;
-
-	@Autowired
-	IdentityManagement identity;
 
 	@Autowired
 	ConnectedApps apps;

@@ -22,49 +22,23 @@ import org.familiar.assistant.AssistantManagement;
 import org.familiar.assistant.ReplySink;
 import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.Caller;
-import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.Person;
 import org.familiar.testing.FakeModelServer;
-import org.familiar.testing.TestHome;
+import org.familiar.testing.RunningFamiliar;
 import org.familiar.testing.WebSession;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Memory end to end on a real port: {@code /api/memories} over HTTP, {@code /v1} with the openai-java
  * SDK, the web chat's service, extraction against a scripted stand-in model server, and the
  * account's export and deletion through the real sign-in.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class MemoryTests {
-
-	static FakeModelServer backend;
-
-	@DynamicPropertySource
-	static void familiar(DynamicPropertyRegistry registry) throws IOException {
-		TestHome.isolate(registry);
-		backend = FakeModelServer.serve(registry, "fake", 0);
-	}
-
-	@AfterAll
-	static void stopBackend() {
-		backend.close();
-	}
-
-	@LocalServerPort
-	int port;
-
-	@Autowired
-	IdentityManagement identity;
+class MemoryTests extends RunningFamiliar {
 
 	@Autowired
 	AssistantManagement assistant;
