@@ -18,7 +18,7 @@ class ModularityTests {
 	@Test
 	void everyArchitectureModuleBuiltSoFarExists() {
 		assertThat(modules.stream().map(m -> m.getIdentifier().toString()))
-			.contains("identity", "compute", "plans", "memory", "assistant", "cli");
+			.contains("identity", "compute", "plans", "memory", "assistant", "research", "cli");
 	}
 
 	@Test
