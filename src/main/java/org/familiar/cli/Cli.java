@@ -18,10 +18,10 @@ import picocli.CommandLine.Command;
 @Command(name = "familiar", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
 		description = { "Familiar, an open personal AI platform.",
 				"Without a command, starts the server (java -jar familiar.jar [--key=value…])." },
-		subcommands = { UserCommand.class, TokenCommand.class, AppCommand.class, KeyCommand.class })
+		subcommands = { UserCommand.class, TokenCommand.class, AppCommand.class, KeyCommand.class, EvalCommand.class })
 public final class Cli implements Runnable {
 
-	private static final Set<String> COMMANDS = Set.of("user", "token", "app", "key", "help", "--help", "-h", "--version", "-V");
+	private static final Set<String> COMMANDS = Set.of("user", "token", "app", "key", "eval", "help", "--help", "-h", "--version", "-V");
 
 	private static String[] springArgs = new String[0];
 

@@ -3,7 +3,7 @@
  * server's own configuration, whether the server is running or not.
  */
 @NullMarked
-@ApplicationModule(allowedDependencies = { "identity", "compute" })
+@ApplicationModule(allowedDependencies = { "identity", "compute", "research" })
 package org.familiar.cli;
 
 import org.jspecify.annotations.NullMarked;

@@ -68,23 +68,8 @@ class CliTests {
 
 	/** Runs the CLI as its own JVM, as a person would, to see exactly what reaches stdout. */
 	private static Run process(String... args) throws Exception {
-		var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-cp", System.getProperty("java.class.path"), FamiliarApplication.class.getName()));
-		command.addAll(List.of(args));
-		config.forEach((key, value) -> command.add("--" + key + "=" + value));
-		var process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-		var err = new java.util.concurrent.CompletableFuture<String>();
-		Thread.ofVirtual().start(() -> {
-			try {
-				err.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-			}
-			catch (java.io.IOException ex) {
-				err.completeExceptionally(ex);
-			}
-		});
-		var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-		assertThat(process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
-		return new Run(process.exitValue(), out, err.get());
+		var run = org.familiar.testing.CliProcess.run(config, args);
+		return new Run(run.exit(), run.out(), run.err());
 	}
 
 	@Test
@@ -162,6 +147,7 @@ class CliTests {
 		assertThat(cli("", "token", "create", "--help").out()).contains("--workload", "--name");
 		assertThat(cli("", "app", "add", "--help").out()).contains("--redirect-uri", "--public", "--device");
 		assertThat(cli("", "key", "--help").out()).contains("rotate", "retire");
+		assertThat(cli("", "eval", "run", "--help").out()).contains("--model", "--concurrency", "ci_low");
 		assertThat(Cli.isCommand(new String[] { "--server.port=0" })).isFalse();
 		assertThat(Cli.isCommand(new String[] { "--familiar.home=/x", "token", "create", "a" })).isTrue();
 	}

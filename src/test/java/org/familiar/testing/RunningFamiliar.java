@@ -21,9 +21,12 @@ public abstract class RunningFamiliar {
 
 	protected static FakeModelServer backend;
 
+	/** The home (and schema) settings, for command-line runs on the same data. */
+	protected static java.util.Map<String, String> config;
+
 	@DynamicPropertySource
 	static void familiarWithFakeBackend(DynamicPropertyRegistry registry) throws IOException {
-		TestHome.isolate(registry);
+		config = TestHome.isolate(registry);
 		backend = FakeModelServer.serve(registry, "fake", 0);
 	}
 

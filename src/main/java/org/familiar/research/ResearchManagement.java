@@ -1,0 +1,260 @@
+package org.familiar.research;
+
+import java.io.Reader;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import org.familiar.compute.CapacityExceededException;
+import org.familiar.compute.ChatMessage;
+import org.familiar.compute.ChatRequest;
+import org.familiar.compute.CompletionFinished;
+import org.familiar.compute.ComputeManagement;
+import org.familiar.compute.WorkloadClass;
+import org.familiar.identity.Caller;
+import org.familiar.identity.PersonId;
+import org.familiar.plans.PlansManagement;
+import org.familiar.research.internal.Evaluations;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Service;
+
+/**
+ * The research module's entry point: suites are uploaded once and run against models as
+ * {@code research} work, so they take only capacity that chat does not need. A run grades each
+ * item exactly once (one result row per run and item) and can be resumed after a restart; its
+ * summary carries a 95 % bootstrap interval, tokens and energy.
+ */
+@Service
+public class ResearchManagement {
+
+	private static final Logger log = LoggerFactory.getLogger(ResearchManagement.class);
+
+	static final String RUNNING = "running";
+
+	static final String DONE = "done";
+
+	private static final String GRADING_PROMPT = """
+			You grade an answer against a reference. Reply with exactly PASS or FAIL, nothing else.""";
+
+	private final Evaluations evaluations;
+
+	private final ComputeManagement compute;
+
+	private final PlansManagement plans;
+
+	private final Clock clock;
+
+	/** Energy of finished research requests, by request id, until the run picks it up. */
+	private final Map<String, Double> energy = new ConcurrentHashMap<>();
+
+	private final Map<UUID, Thread> active = new ConcurrentHashMap<>();
+
+	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans, Clock clock) {
+		this.evaluations = evaluations;
+		this.compute = compute;
+		this.plans = plans;
+		this.clock = clock;
+	}
+
+	/**
+	 * Stores a suite.
+	 * @throws InvalidSuiteException listing every problem by line
+	 */
+	public UUID upload(@Nullable PersonId owner, String name, Reader jsonl, boolean heldOut) {
+		var suite = SuiteParser.parse(name, jsonl);
+		var id = UUID.randomUUID();
+		var canary = "FAMILIAR-CANARY-" + UUID.randomUUID();
+		evaluations.addSuite(new Evaluations.StoredSuite(id, owner == null ? null : owner.value(), name, heldOut, canary,
+				suite.items().size(), clock.instant()), suite);
+		return id;
+	}
+
+	/**
+	 * Starts running a suite against a model in the background.
+	 * @param caller billed on their plan; {@code null} for the operator (command line), billed to no one
+	 * @param graderModel the model that grades {@code model} items; {@code null} for {@code model} itself
+	 * @throws org.familiar.compute.ModelNotFoundException if no backend serves the model
+	 */
+	public UUID start(@Nullable Caller caller, UUID suite, String model, @Nullable String graderModel, int concurrency) {
+		compute.requireModel(model);
+		var stored = evaluations.suite(suite).orElseThrow(() -> new IllegalArgumentException("No suite " + suite));
+		var run = new Evaluations.Run(UUID.randomUUID(), suite, caller == null ? null : caller.person().value(), model,
+				graderModel == null ? model : graderModel, Math.clamp(concurrency, 1, 64), RUNNING, stored.items(),
+				clock.instant(), null);
+		evaluations.addRun(run);
+		launch(run, caller);
+		return run.id();
+	}
+
+	/** Continues every run a stop or crash interrupted; items already graded are not sent again. */
+	public List<UUID> resumeUnfinished() {
+		var resumed = new ArrayList<UUID>();
+		for (var run : evaluations.runsIn(RUNNING)) {
+			if (!active.containsKey(run.id())) {
+				launch(run, null);
+				resumed.add(run.id());
+			}
+		}
+		return resumed;
+	}
+
+	/** Continues one interrupted run (the command line's {@code eval resume}). */
+	public void resume(UUID run) {
+		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
+		if (RUNNING.equals(stored.status()) && !active.containsKey(run)) {
+			launch(stored, null);
+		}
+	}
+
+	public RunProgress progress(UUID run) {
+		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
+		var results = evaluations.results(run);
+		int correct = (int) results.stream().filter(Evaluations.Result::correct).count();
+		Duration eta = null;
+		if (!results.isEmpty() && results.size() < stored.items()) {
+			var elapsed = Duration.between(stored.createdAt(), clock.instant());
+			eta = elapsed.multipliedBy(stored.items() - results.size()).dividedBy(results.size());
+		}
+		return new RunProgress(stored.status(), stored.items(), results.size(), correct, eta);
+	}
+
+	public RunSummary summary(UUID run) {
+		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
+		var suite = evaluations.suite(stored.suite()).orElseThrow();
+		var results = evaluations.results(run);
+		var outcomes = new boolean[results.size()];
+		long tokens = 0;
+		double wattHours = 0;
+		for (int i = 0; i < outcomes.length; i++) {
+			var result = results.get(i);
+			outcomes[i] = result.correct();
+			tokens += result.promptTokens() + result.completionTokens();
+			wattHours += result.energyWh();
+		}
+		var accuracy = Accuracy.of(outcomes, run.getMostSignificantBits());
+		return new RunSummary(run.toString(), suite.name(), stored.model(), stored.status(), stored.items(), results.size(),
+				accuracy.correct(), accuracy.accuracy(), accuracy.low(), accuracy.high(), tokens, wattHours);
+	}
+
+	/** Blocks until the run has finished (for the command line and tests). */
+	public void await(UUID run) throws InterruptedException {
+		var thread = active.get(run);
+		if (thread != null) {
+			thread.join();
+		}
+	}
+
+	@EventListener
+	void on(CompletionFinished finished) {
+		if (finished.requestId().startsWith("eval-")) {
+			energy.put(finished.requestId(), finished.energyWh());
+		}
+	}
+
+	private void launch(Evaluations.Run run, @Nullable Caller caller) {
+		var thread = Thread.ofVirtual().name("eval-" + run.id()).unstarted(() -> execute(run, caller));
+		active.put(run.id(), thread);
+		thread.start();
+	}
+
+	private void execute(Evaluations.Run run, @Nullable Caller caller) {
+		try {
+			var graded = evaluations.graded(run.id());
+			var slots = new Semaphore(run.concurrency());
+			try (var workers = Executors.newVirtualThreadPerTaskExecutor()) {
+				for (var item : evaluations.items(run.suite())) {
+					if (graded.contains(item.id())) {
+						continue;
+					}
+					slots.acquire();
+					workers.execute(() -> {
+						try {
+							grade(run, caller, item);
+						}
+						finally {
+							slots.release();
+						}
+					});
+				}
+			}
+			evaluations.finish(run.id(), DONE, clock.instant());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (RuntimeException ex) {
+			log.warn("Evaluation run {} stopped: {}", run.id(), ex.getMessage());
+		}
+		finally {
+			active.remove(run.id());
+		}
+	}
+
+	private void grade(Evaluations.Run run, @Nullable Caller caller, SuiteItem item) {
+		var started = System.nanoTime();
+		var requestId = "eval-" + UUID.randomUUID();
+		try {
+			var reply = ask(caller, requestId, run.model(), item.input());
+			boolean correct = item.grader() == Grader.MODEL ? passes(run, caller, item, reply.text())
+					: item.grader().grade(item, reply.text());
+			var usage = reply.usage();
+			evaluations.record(run.id(), new Evaluations.Result(item.id(), reply.text(), correct, usage.promptTokens(),
+					usage.completionTokens(), energyOf(requestId), (System.nanoTime() - started) / 1_000_000, null),
+					clock.instant());
+		}
+		catch (RuntimeException ex) {
+			// A failed item counts as wrong, with the reason kept: quota, plan, backend, or anything else.
+			evaluations.record(run.id(), new Evaluations.Result(item.id(), null, false, 0, 0, energyOf(requestId),
+					(System.nanoTime() - started) / 1_000_000, ex.getMessage()), clock.instant());
+		}
+	}
+
+	/** Asks the model; when research capacity is full, waits as told and asks again. */
+	private org.familiar.compute.ChatResult ask(@Nullable Caller caller, String requestId, String model,
+			List<ChatMessage> messages) {
+		var request = new ChatRequest(requestId, caller == null ? "research" : caller.person().toString(), WorkloadClass.RESEARCH,
+				model, messages, null, 0.0, null, List.of());
+		while (true) {
+			try {
+				return compute.chat(caller == null ? request : plans.admit(research(caller), request), text -> {
+				});
+			}
+			catch (CapacityExceededException busy) {
+				try {
+					Thread.sleep(Math.max(200, busy.retryAfter().toMillis()));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					throw busy;
+				}
+			}
+		}
+	}
+
+	private boolean passes(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, String answer) {
+		var question = item.input().getLast().content();
+		var prompt = "Question:\n" + question + "\n\nReference answer:\n" + item.target()
+				+ (item.rubric() == null ? "" : "\n\nRubric:\n" + item.rubric()) + "\n\nAnswer to grade:\n" + answer;
+		var verdict = ask(caller, "eval-" + UUID.randomUUID(), run.graderModel(),
+				List.of(ChatMessage.system(GRADING_PROMPT), ChatMessage.user(prompt)));
+		return verdict.text().strip().toUpperCase(Locale.ROOT).startsWith("PASS");
+	}
+
+	private double energyOf(String requestId) {
+		var wattHours = energy.remove(requestId);
+		return wattHours == null ? 0 : wattHours;
+	}
+
+	private static Caller research(Caller caller) {
+		return new Caller(caller.person(), caller.username(), caller.token(), WorkloadClass.RESEARCH, caller.connected());
+	}
+}
