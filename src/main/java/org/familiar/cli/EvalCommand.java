@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * progress on standard error, the summary JSON last on standard output.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Run evaluation suites against models.",
-		subcommands = { EvalCommand.Run.class, EvalCommand.Resume.class })
+		subcommands = { EvalCommand.Run.class, EvalCommand.Resume.class, EvalCommand.Overlap.class })
 final class EvalCommand implements Runnable {
 
 	@Override
@@ -94,6 +94,39 @@ final class EvalCommand implements Runnable {
 				return follow(research, run, context.getBean(ObjectMapper.class));
 			}
 			catch (IllegalArgumentException ex) {
+				System.err.println("familiar: " + ex.getMessage());
+				return 1;
+			}
+		}
+	}
+
+	@Command(name = "overlap", mixinStandardHelpOptions = true,
+			description = { "Check a suite against a text corpus for contamination: prints {\"n\", \"items\", \"flagged\": [ids], \"fraction\"}",
+					"for the items sharing a run of N words (default 13) with the corpus." })
+	static final class Overlap implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "SUITE.jsonl", description = "The suite.")
+		Path suite;
+
+		@Parameters(index = "1", paramLabel = "CORPUS.txt", description = "The text to look in (read as a stream; any size).")
+		Path corpus;
+
+		@Option(names = "--n", paramLabel = "N", defaultValue = "13", description = "Words in a run (default: ${DEFAULT-VALUE}).")
+		int n;
+
+		@Override
+		public Integer call() throws Exception {
+			try (var suiteReader = Files.newBufferedReader(suite); var corpusReader = Files.newBufferedReader(corpus)) {
+				var parsed = org.familiar.research.SuiteParser.parse(suite.getFileName().toString(), suiteReader);
+				var report = org.familiar.research.NgramOverlap.check(parsed, corpusReader, Math.max(1, n));
+				System.out.println(new ObjectMapper().writeValueAsString(report));
+				return 0;
+			}
+			catch (InvalidSuiteException ex) {
+				System.err.println("familiar: " + suite + ": " + ex.getMessage());
+				return 1;
+			}
+			catch (IOException ex) {
 				System.err.println("familiar: " + ex.getMessage());
 				return 1;
 			}

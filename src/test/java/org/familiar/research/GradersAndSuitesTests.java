@@ -124,6 +124,19 @@ class GradersAndSuitesTests {
 	}
 
 	@Test
+	void theNgramCheckFlagsItemsWhoseTextIsInTheCorpus() throws Exception {
+		var suite = SuiteParser.parse("leaky", new StringReader("""
+				{"id": "leaked", "input": "The quick brown fox jumps over the lazy dog near the quiet river bank today", "target": "yes", "grader": "exact"}
+				{"id": "fresh", "input": "An entirely original question that no corpus has ever seen before anywhere at all", "target": "no", "grader": "exact"}
+				"""));
+		var corpus = new StringReader("Some text.\nTHE QUICK brown fox, jumps over the lazy dog -- near the quiet river bank; it was\ntoday a fine day.");
+		var report = NgramOverlap.check(suite, corpus, 13);
+		assertThat(report.flagged()).containsExactly("leaked");
+		assertThat(report.fraction()).isEqualTo(0.5);
+		assertThat(NgramOverlap.check(suite, new StringReader("the quick brown fox"), 13).flagged()).isEmpty();
+	}
+
+	@Test
 	void theIntervalIsABootstrapAroundTheAccuracy() {
 		var all = new boolean[50];
 		java.util.Arrays.fill(all, true);
