@@ -145,6 +145,67 @@ public class ResearchManagement {
 				accuracy.correct(), accuracy.accuracy(), accuracy.low(), accuracy.high(), tokens, wattHours);
 	}
 
+	/** A suite as its owner sees it in the list. */
+	public record SuiteInfo(UUID id, String name, boolean heldOut, String canary, int items, java.time.Instant createdAt) {
+	}
+
+	/** A run with where it stands. */
+	public record RunInfo(UUID id, UUID suite, String suiteName, String model, RunSummary summary, RunProgress progress) {
+	}
+
+	public List<SuiteInfo> suites(PersonId owner) {
+		return evaluations.suitesOf(owner.value())
+			.stream()
+			.map(s -> new SuiteInfo(s.id(), s.name(), s.heldOut(), s.canary(), s.items(), s.createdAt()))
+			.toList();
+	}
+
+	public List<RunInfo> runs(PersonId owner) {
+		return evaluations.runsOf(owner.value()).stream().map(this::info).toList();
+	}
+
+	/**
+	 * The owner's runs side by side, and the items whose verdicts differ between them (by id only
+	 * for held-out suites' items, whose text is never shown).
+	 * @throws IllegalArgumentException for a run that is not the owner's
+	 */
+	public Comparison compare(PersonId owner, List<UUID> runIds) {
+		var infos = new ArrayList<RunInfo>();
+		var verdicts = new java.util.TreeMap<String, java.util.Map<UUID, Boolean>>();
+		for (var id : runIds) {
+			var run = evaluations.run(id).filter(r -> owner.value().equals(r.owner()))
+				.orElseThrow(() -> new IllegalArgumentException("No run " + id));
+			infos.add(info(run));
+			for (var result : evaluations.results(id)) {
+				verdicts.computeIfAbsent(result.itemId(), item -> new java.util.LinkedHashMap<>()).put(id, result.correct());
+			}
+		}
+		var differing = new ArrayList<Comparison.ItemDiff>();
+		verdicts.forEach((item, byRun) -> {
+			if (byRun.values().stream().distinct().count() > 1) {
+				differing.add(new Comparison.ItemDiff(item, runIds.stream().map(byRun::get).toList()));
+			}
+		});
+		var latency = new ArrayList<Double>();
+		for (var id : runIds) {
+			latency.add(evaluations.results(id).stream().mapToLong(Evaluations.Result::latencyMs).average().orElse(0));
+		}
+		return new Comparison(infos, latency, differing);
+	}
+
+	/** Runs side by side: each with its summary and mean latency, and the items they disagree on. */
+	public record Comparison(List<RunInfo> runs, List<Double> meanLatencyMs, List<ItemDiff> differing) {
+
+		/** One item's verdict in each run, in the runs' order ({@code null}: not graded in that run). */
+		public record ItemDiff(String item, List<@Nullable Boolean> correct) {
+		}
+	}
+
+	private RunInfo info(Evaluations.Run run) {
+		var suite = evaluations.suite(run.suite()).orElseThrow();
+		return new RunInfo(run.id(), run.suite(), suite.name(), run.model(), summary(run.id()), progress(run.id()));
+	}
+
 	/** Blocks until the run has finished (for the command line and tests). */
 	public void await(UUID run) throws InterruptedException {
 		var thread = active.get(run);

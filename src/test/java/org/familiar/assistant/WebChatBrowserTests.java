@@ -25,6 +25,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -334,6 +335,63 @@ class WebChatBrowserTests {
 		browser.switchTo().alert().accept();
 		waiting(10).until(b -> b.getPageSource().contains("Disconnected"));
 		assertThat(browser.findElements(By.cssSelector(".connected-app"))).isEmpty();
+	}
+
+	@Test
+	@Order(6)
+	void aResearcherUploadsASuiteRunsItTwiceAndComparesTheRuns() throws IOException {
+		var suite = Files.createTempFile("addition", ".jsonl");
+		Files.writeString(suite, java.util.stream.IntStream.rangeClosed(1, 8)
+			.mapToObj(n -> "{\"id\": \"add-" + n + "\", \"input\": \"What is " + n + " plus " + n + "?\", \"target\": " + (2 * n)
+					+ ", \"grader\": \"number\"}")
+			.collect(java.util.stream.Collectors.joining("\n")));
+		var onlyEven = new java.util.concurrent.atomic.AtomicBoolean(true);
+		backend.script = request -> {
+			var messages = request.path("messages");
+			var matcher = java.util.regex.Pattern.compile("What is (\\d+) plus")
+				.matcher(messages.get(messages.size() - 1).path("content").asText());
+			if (!matcher.find()) {
+				return null;
+			}
+			int n = Integer.parseInt(matcher.group(1));
+			return n % 2 == 0 || !onlyEven.get() ? String.valueOf(2 * n) : "0";
+		};
+		try {
+			browser.get("http://localhost:" + port + "/chat");
+			browser.findElement(By.linkText("Research")).click();
+			waiting(10).until(b -> b.getCurrentUrl().endsWith("/research"));
+			browser.findElement(By.name("file")).sendKeys(suite.toString());
+			browser.findElement(By.name("name")).sendKeys("addition");
+			browser.findElement(By.cssSelector("#upload-suite button[type=submit]")).click();
+			waiting(10).until(b -> b.getPageSource().contains("Suite 'addition' uploaded."));
+			assertThat(browser.findElement(By.id("suites")).getText()).contains("addition").contains("8").contains("FAMILIAR-CANARY-");
+
+			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
+			waiting(10).until(b -> b.getPageSource().contains("Run started"));
+			// The runs table refreshes itself until the run is done.
+			waiting(60).until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 1
+					&& b.findElement(By.cssSelector("#runs .progress-text")).getText().equals("8/8")
+					&& b.findElement(By.cssSelector("#runs .accuracy")).getText().startsWith("50.0 %"));
+			screenshot("research");
+
+			onlyEven.set(false);
+			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
+			waiting(60).until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 2
+					&& b.findElements(By.cssSelector("#runs .accuracy")).stream().anyMatch(a -> a.getText().startsWith("100.0 %")));
+			browser.findElements(By.cssSelector("#runs input[name=run]")).forEach(WebElement::click);
+			browser.findElement(By.id("compare")).click();
+			waiting(10).until(b -> b.getCurrentUrl().contains("/research/compare"));
+			assertThat(browser.findElement(By.id("comparison")).getText()).contains("100.0 %").contains("50.0 %");
+			assertThat(browser.findElements(By.cssSelector("#differing tbody tr"))).hasSize(4);
+			var interval = (java.util.List<?>) ((JavascriptExecutor) browser)
+				.executeScript("return Chart.getChart('accuracy').data.datasets[0].data[1]");
+			assertThat(interval).hasSize(2).allSatisfy(bound -> assertThat(((Number) bound).doubleValue()).isBetween(0.0, 100.0));
+			assertThat(((Number) interval.get(0)).doubleValue()).isLessThan(50.0);
+			screenshot("compare");
+		}
+		finally {
+			backend.script = request -> null;
+		}
 	}
 
 	/** Keeps a picture of the page under target/screenshots, for people reviewing the UI. */

@@ -63,6 +63,22 @@ public class Evaluations {
 		}
 	}
 
+	public List<StoredSuite> suitesOf(UUID owner) {
+		return jdbc.sql("select * from eval_suite where owner_id = :owner order by created_at desc")
+			.param("owner", owner)
+			.query((rs, n) -> new StoredSuite(rs.getObject("id", UUID.class), rs.getObject("owner_id", UUID.class),
+					rs.getString("name"), rs.getBoolean("held_out"), rs.getString("canary"), rs.getInt("items"),
+					rs.getObject("created_at", OffsetDateTime.class).toInstant()))
+			.list();
+	}
+
+	public List<Run> runsOf(UUID owner) {
+		return jdbc.sql("select * from eval_run where owner_id = :owner order by created_at desc")
+			.param("owner", owner)
+			.query(Evaluations::run)
+			.list();
+	}
+
 	public Optional<StoredSuite> suite(UUID id) {
 		return jdbc.sql("select * from eval_suite where id = :id")
 			.param("id", id)

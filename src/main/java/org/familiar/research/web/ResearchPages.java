@@ -1,0 +1,103 @@
+package org.familiar.research.web;
+
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.familiar.compute.ComputeManagement;
+import org.familiar.compute.ModelInfo;
+import org.familiar.compute.ModelNotFoundException;
+import org.familiar.identity.CallerPrincipal;
+import org.familiar.research.InvalidSuiteException;
+import org.familiar.research.ResearchManagement;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.multipart.MultipartFile;
+import org.springframework.web.servlet.mvc.support.RedirectAttributes;
+
+/**
+ * Research in the web app: upload a suite, run it against models (as research work, billed to
+ * the researcher's plan), watch progress with an estimate of the time left, compare runs.
+ * Everything is the signed-in person's own.
+ */
+@Controller
+class ResearchPages {
+
+	private final ResearchManagement research;
+
+	private final ComputeManagement compute;
+
+	ResearchPages(ResearchManagement research, ComputeManagement compute) {
+		this.research = research;
+		this.compute = compute;
+	}
+
+	@GetMapping("/research")
+	String page(@AuthenticationPrincipal CallerPrincipal me, Model model) {
+		model.addAttribute("suites", research.suites(me.caller().person()));
+		model.addAttribute("models", compute.models().stream().map(ModelInfo::id).distinct().toList());
+		runs(me, model);
+		return "research/research";
+	}
+
+	/** The runs table alone, polled by the page while runs are going. */
+	@GetMapping("/research/runs")
+	String runs(@AuthenticationPrincipal CallerPrincipal me, Model model) {
+		var runs = research.runs(me.caller().person());
+		model.addAttribute("runs", runs);
+		model.addAttribute("anyRunning", runs.stream().anyMatch(r -> !r.progress().finished()));
+		return "research/research :: runs";
+	}
+
+	@PostMapping("/research/suites")
+	String upload(@AuthenticationPrincipal CallerPrincipal me, @RequestParam MultipartFile file,
+			@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "false") boolean heldOut,
+			RedirectAttributes redirect) throws IOException {
+		var suiteName = name.isBlank() ? String.valueOf(file.getOriginalFilename()) : name.strip();
+		try (var reader = new InputStreamReader(file.getInputStream(), StandardCharsets.UTF_8)) {
+			research.upload(me.caller().person(), suiteName, reader, heldOut);
+			redirect.addFlashAttribute("notice", "Suite '" + suiteName + "' uploaded.");
+		}
+		catch (InvalidSuiteException ex) {
+			redirect.addFlashAttribute("error", "The suite has problems:");
+			redirect.addFlashAttribute("problems", ex.problems().subList(0, Math.min(ex.problems().size(), 50)));
+		}
+		return "redirect:/research";
+	}
+
+	@PostMapping("/research/runs")
+	String start(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID suite, @RequestParam String model,
+			@RequestParam(defaultValue = "4") int concurrency, RedirectAttributes redirect) {
+		if (research.suites(me.caller().person()).stream().noneMatch(s -> s.id().equals(suite))) {
+			redirect.addFlashAttribute("error", "No such suite.");
+			return "redirect:/research";
+		}
+		try {
+			research.start(me.caller(), suite, model, null, concurrency);
+			redirect.addFlashAttribute("notice", "Run started on " + model + ": it uses spare capacity, so chat stays fast.");
+		}
+		catch (ModelNotFoundException ex) {
+			redirect.addFlashAttribute("error", ex.getMessage());
+		}
+		return "redirect:/research";
+	}
+
+	@GetMapping("/research/compare")
+	String compare(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(name = "run") List<UUID> runs, Model model,
+			RedirectAttributes redirect) {
+		try {
+			model.addAttribute("comparison", research.compare(me.caller().person(), runs));
+		}
+		catch (IllegalArgumentException ex) {
+			redirect.addFlashAttribute("error", ex.getMessage());
+			return "redirect:/research";
+		}
+		return "research/compare";
+	}
+}
