@@ -140,7 +140,16 @@ public class ComputeManagement {
 		ChatResult run(ChatRequest request, TokenSink sink) {
 			BackendUnavailableException unavailable = null;
 			BackendFailedException lastFailure = null;
-			for (var route : plan(catalogue.routes(request.model()))) {
+			var routes = catalogue.routes(request.model());
+			if (request.trustedOnly()) {
+				routes = routes.stream().filter(route -> route.entry().trusted).toList();
+				if (routes.isEmpty()) {
+					throw new BackendUnavailableException("(none trusted)", "No trusted backend serves '" + request.model()
+							+ "': held-out items only go to backends configured with familiar.backends.NAME.trusted=true.",
+							null);
+				}
+			}
+			for (var route : plan(routes)) {
 				entry = route.entry();
 				if (!entry.usable() && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
 					unavailable = breakerOpen(entry);

@@ -66,8 +66,12 @@ class ModelCatalogue implements DisposableBean {
 
 		volatile String message = "not checked yet";
 
+		/** Whether held-out evaluation items may go here. */
+		final boolean trusted;
+
 		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
-				ComputeSettings.Energy energy, List<String> configuredModels) {
+				ComputeSettings.Energy energy, List<String> configuredModels, boolean trusted) {
+			this.trusted = trusted;
 			this.backend = backend;
 			this.energy = energy;
 			this.scheduler = scheduler;
@@ -102,13 +106,14 @@ class ModelCatalogue implements DisposableBean {
 			.forEach((name, backend) -> backends.put(name,
 					new Entry(new OpenAiBackend(name, backend),
 							new CapacityScheduler(name, Math.max(1, backend.maxConcurrent()), policies, clock),
-							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models())));
+							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models(),
+							backend.trusted())));
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
 			var embedded = new EmbeddedBackend(settings.embedded(), settings.home());
 			var entry = new Entry(embedded, new CapacityScheduler(EmbeddedBackend.NAME,
 					Math.max(1, settings.embedded().maxConcurrent()), policies, clock),
 					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, settings.embedded().energy(),
-					List.of(embedded.modelId()));
+					List.of(embedded.modelId()), true);
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(EmbeddedBackend.NAME, entry);

@@ -156,8 +156,7 @@ public class PlansManagement implements PersonalData {
 			var fallback = new UsageLedger.Hold(request.requestId(), caller.person().value(), hold.token(),
 					plan.fallbackModel(), request.workload().id(), 0, node);
 			ledger.reserve(fallback, 0, plan.window(), now);
-			return new ChatRequest(request.requestId(), request.requester(), request.workload(), plan.fallbackModel(),
-					request.messages(), reply, request.temperature(), request.topP(), request.stop());
+			return request.withModel(plan.fallbackModel()).withMaxTokens(reply);
 		}
 		if (refused != null) {
 			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
@@ -166,8 +165,7 @@ public class PlansManagement implements PersonalData {
 					+ " tokens left for this " + plan.window() + " window; this request needs up to " + (prompt + reply)
 					+ ". More frees up from " + resetsAt + ".", resetsAt);
 		}
-		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(),
-				request.messages(), reply, request.temperature(), request.topP(), request.stop());
+		return request.withMaxTokens(reply);
 	}
 
 	/** Generous on purpose (three characters a token, plus a chat template's framing): it is a cap. */

@@ -230,6 +230,7 @@ public class ResearchManagement {
 	private void execute(Evaluations.Run run, @Nullable Caller caller) {
 		try {
 			var graded = evaluations.graded(run.id());
+			boolean heldOut = evaluations.suite(run.suite()).map(Evaluations.StoredSuite::heldOut).orElse(true);
 			var slots = new Semaphore(run.concurrency());
 			try (var workers = Executors.newVirtualThreadPerTaskExecutor()) {
 				for (var item : evaluations.items(run.suite())) {
@@ -239,7 +240,7 @@ public class ResearchManagement {
 					slots.acquire();
 					workers.execute(() -> {
 						try {
-							grade(run, caller, item);
+							grade(run, caller, item, heldOut);
 						}
 						finally {
 							slots.release();
@@ -260,12 +261,12 @@ public class ResearchManagement {
 		}
 	}
 
-	private void grade(Evaluations.Run run, @Nullable Caller caller, SuiteItem item) {
+	private void grade(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, boolean heldOut) {
 		var started = System.nanoTime();
 		var requestId = "eval-" + UUID.randomUUID();
 		try {
-			var reply = ask(caller, requestId, run.model(), item.input());
-			boolean correct = item.grader() == Grader.MODEL ? passes(run, caller, item, reply.text())
+			var reply = ask(caller, requestId, run.model(), item.input(), heldOut);
+			boolean correct = item.grader() == Grader.MODEL ? passes(run, caller, item, reply.text(), heldOut)
 					: item.grader().grade(item, reply.text());
 			var usage = reply.usage();
 			evaluations.record(run.id(), new Evaluations.Result(item.id(), reply.text(), correct, usage.promptTokens(),
@@ -279,11 +280,15 @@ public class ResearchManagement {
 		}
 	}
 
-	/** Asks the model; when research capacity is full, waits as told and asks again. */
+	/**
+	 * Asks the model; when research capacity is full, waits as told and asks again. A held-out
+	 * suite's items go to trusted backends only.
+	 */
 	private org.familiar.compute.ChatResult ask(@Nullable Caller caller, String requestId, String model,
-			List<ChatMessage> messages) {
-		var request = new ChatRequest(requestId, caller == null ? "research" : caller.person().toString(), WorkloadClass.RESEARCH,
+			List<ChatMessage> messages, boolean heldOut) {
+		var plain = new ChatRequest(requestId, caller == null ? "research" : caller.person().toString(), WorkloadClass.RESEARCH,
 				model, messages, null, 0.0, null, List.of());
+		var request = heldOut ? plain.trustedBackendsOnly() : plain;
 		while (true) {
 			try {
 				return compute.chat(caller == null ? request : plans.admit(research(caller), request), text -> {
@@ -301,12 +306,12 @@ public class ResearchManagement {
 		}
 	}
 
-	private boolean passes(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, String answer) {
+	private boolean passes(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, String answer, boolean heldOut) {
 		var question = item.input().getLast().content();
 		var prompt = "Question:\n" + question + "\n\nReference answer:\n" + item.target()
 				+ (item.rubric() == null ? "" : "\n\nRubric:\n" + item.rubric()) + "\n\nAnswer to grade:\n" + answer;
 		var verdict = ask(caller, "eval-" + UUID.randomUUID(), run.graderModel(),
-				List.of(ChatMessage.system(GRADING_PROMPT), ChatMessage.user(prompt)));
+				List.of(ChatMessage.system(GRADING_PROMPT), ChatMessage.user(prompt)), heldOut);
 		return verdict.text().strip().toUpperCase(Locale.ROOT).startsWith("PASS");
 	}
 

@@ -27,6 +27,21 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 class EvaluationRunTests extends RunningFamiliar {
 
+	/** A second model server, configured as trusted: the only one held-out items may reach. */
+	static FakeModelServer vault;
+
+	@org.springframework.test.context.DynamicPropertySource
+	static void trustedBackend(org.springframework.test.context.DynamicPropertyRegistry registry) throws java.io.IOException {
+		vault = new FakeModelServer(0, 0, "vault-model");
+		registry.add("familiar.backends.vault.url", vault::baseUrl);
+		registry.add("familiar.backends.vault.trusted", () -> "true");
+	}
+
+	@org.junit.jupiter.api.AfterAll
+	static void closeVault() {
+		vault.close();
+	}
+
 	@Autowired
 	ResearchManagement research;
 
@@ -113,6 +128,24 @@ class EvaluationRunTests extends RunningFamiliar {
 		assertThat(research.resumeUnfinished()).doesNotContain(run);
 		// Recording an item again changes nothing.
 		assertThat(evaluations.record(run, new Evaluations.Result("add-5", "again", true, 1, 1, 0, 1, null), Instant.now())).isFalse();
+	}
+
+	@Test
+	void heldOutItemsReachOnlyTrustedBackends() throws Exception {
+		var suite = research.upload(null, "secret addition", new StringReader(ADDITION), true);
+		int untrusted = backend.completions.get();
+		var refused = research.start(null, suite, FakeModelServer.MODEL, null, 4);
+		research.await(refused);
+		assertThat(backend.completions.get()).as("nothing reached the untrusted backend").isEqualTo(untrusted);
+		assertThat(evaluations.results(refused)).hasSize(20)
+			.allSatisfy(result -> assertThat(result.error()).contains("No trusted backend serves 'fake-model'"));
+
+		int trusted = vault.completions.get();
+		var run = research.start(null, suite, "vault-model", null, 4);
+		research.await(run);
+		assertThat(vault.completions.get() - trusted).isEqualTo(20);
+		assertThat(backend.completions.get()).isEqualTo(untrusted);
+		assertThat(research.summary(run).graded()).isEqualTo(20);
 	}
 
 	@Test

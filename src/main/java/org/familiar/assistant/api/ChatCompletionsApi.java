@@ -174,12 +174,7 @@ class ChatCompletionsApi {
 	}
 
 	private static ChatRequest withSystem(ChatRequest request, Recall recall) {
-		if (recall.system() == null) {
-			return request;
-		}
-		return new ChatRequest(request.requestId(), request.requester(), request.workload(), request.model(),
-				recall.prependTo(request.messages()),
-				request.maxTokens(), request.temperature(), request.topP(), request.stop());
+		return recall.system() == null ? request : request.withMessages(recall.prependTo(request.messages()));
 	}
 
 	private static ChatMessage toMessage(ChatCompletionRequest.Message message, int index) {
