@@ -206,6 +206,26 @@ public class ResearchManagement {
 		return new RunInfo(run.id(), run.suite(), suite.name(), run.model(), summary(run.id()), progress(run.id()));
 	}
 
+	/** Whether a model reproduced a suite's canary, and what it said. */
+	public record CanaryCheck(String model, boolean contaminated, String reply) {
+	}
+
+	/**
+	 * Asks a model to continue the first half of the suite's canary: a model that completes it has
+	 * seen the suite (or a copy of it) in training.
+	 * @throws IllegalArgumentException unless the suite is the owner's
+	 */
+	public CanaryCheck canaryCheck(PersonId owner, UUID suite, String model) {
+		var stored = evaluations.suite(suite).filter(s -> owner.value().equals(s.owner()))
+			.orElseThrow(() -> new IllegalArgumentException("No suite " + suite));
+		compute.requireModel(model);
+		var canary = stored.canary();
+		int half = canary.length() - 18;
+		var reply = ask(null, "eval-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
+				"Continue this identifier exactly, with nothing else: " + canary.substring(0, half))), stored.heldOut());
+		return new CanaryCheck(model, reply.text().contains(canary.substring(half)), reply.text());
+	}
+
 	/** Blocks until the run has finished (for the command line and tests). */
 	public void await(UUID run) throws InterruptedException {
 		var thread = active.get(run);

@@ -149,6 +149,23 @@ class EvaluationRunTests extends RunningFamiliar {
 	}
 
 	@Test
+	void theCanaryCheckFlagsAModelThatReproducesTheCanary() {
+		var owner = identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, null);
+		var suite = research.upload(owner.id(), "addition", new StringReader(ADDITION), false);
+		var canary = research.suites(owner.id()).getFirst().canary();
+		assertThat(canary).startsWith("FAMILIAR-CANARY-");
+		// The stand-in repeats the prompt, which holds only the canary's first part: clean.
+		var clean = research.canaryCheck(owner.id(), suite, FakeModelServer.MODEL);
+		assertThat(clean.contaminated()).isFalse();
+		// A model that has seen the suite completes it.
+		backend.script = request -> request.toString().contains("Continue this identifier") ? canary : null;
+		assertThat(research.canaryCheck(owner.id(), suite, FakeModelServer.MODEL).contaminated()).isTrue();
+		var stranger = identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, null);
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> research.canaryCheck(stranger.id(), suite, FakeModelServer.MODEL))
+			.isInstanceOf(IllegalArgumentException.class);
+	}
+
+	@Test
 	void theModelGraderAsksAGradingModelWithTheRubric() throws Exception {
 		var suite = research.upload(null, "essays", new StringReader("""
 				{"id": "sky", "input": "Why is the sky blue?", "target": "Rayleigh scattering of short wavelengths", "grader": "model", "rubric": "Must name scattering."}

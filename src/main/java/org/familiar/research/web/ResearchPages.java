@@ -88,6 +88,21 @@ class ResearchPages {
 		return "redirect:/research";
 	}
 
+	@PostMapping("/research/suites/canary")
+	String canary(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID suite, @RequestParam String model,
+			RedirectAttributes redirect) {
+		try {
+			var check = research.canaryCheck(me.caller().person(), suite, model);
+			redirect.addFlashAttribute(check.contaminated() ? "error" : "notice", check.contaminated()
+					? model + " reproduced the suite's canary: it has most likely seen this suite. Its results on it are not to be trusted."
+					: model + " did not reproduce the canary: no sign that it has seen this suite.");
+		}
+		catch (IllegalArgumentException | ModelNotFoundException ex) {
+			redirect.addFlashAttribute("error", ex.getMessage());
+		}
+		return "redirect:/research";
+	}
+
 	@GetMapping("/research/compare")
 	String compare(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(name = "run") List<UUID> runs, Model model,
 			RedirectAttributes redirect) {
