@@ -368,16 +368,21 @@ class WebChatBrowserTests {
 
 			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
 			waiting(10).until(b -> b.getPageSource().contains("Run started"));
-			// The runs table refreshes itself until the run is done.
-			waiting(60).until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 1
+			// The runs table refreshes itself until the run is done (so elements go stale as it is swapped).
+			waiting(60).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 1
 					&& b.findElement(By.cssSelector("#runs .progress-text")).getText().equals("8/8")
 					&& b.findElement(By.cssSelector("#runs .accuracy")).getText().startsWith("50.0 %"));
 			screenshot("research");
 
 			onlyEven.set(false);
 			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
-			waiting(60).until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 2
+			waiting(60).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+				.until(b -> b.findElements(By.cssSelector("#runs tbody tr")).size() == 2
 					&& b.findElements(By.cssSelector("#runs .accuracy")).stream().anyMatch(a -> a.getText().startsWith("100.0 %")));
+			// Both done: the table no longer refreshes, so its checkboxes stay put.
+			waiting(30).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+				.until(b -> b.findElements(By.cssSelector("#runs .progress-text")).stream().allMatch(p -> p.getText().equals("8/8"))
+						&& b.findElement(By.id("runs")).getDomAttribute("hx-get") == null);
 			browser.findElements(By.cssSelector("#runs input[name=run]")).forEach(WebElement::click);
 			browser.findElement(By.id("compare")).click();
 			waiting(10).until(b -> b.getCurrentUrl().contains("/research/compare"));
