@@ -253,17 +253,15 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 			var book = books.current(person, state.version());
 			var preferences = new ArrayList<String>();
 			var facts = new ArrayList<String>();
-			var newestFirst = new ArrayList<>(book.memories());
-			newestFirst.sort((a, b) -> b.updatedAt().compareTo(a.updatedAt()));
-			for (var memory : newestFirst) {
-				if (memory.kind() == MemoryKind.PREFERENCE && memory.visibleTo(app) && budget - memory.content().length() > 0) {
+			for (var memory : book.preferences()) {
+				if (memory.visibleTo(app) && budget - memory.content().length() > 0) {
 					preferences.add("- " + memory.content());
 					used.add(memory);
 					budget -= memory.content().length() + 3;
 				}
 			}
 			var query = lastUserMessage(messages);
-			if (!query.isBlank() && book.size() > preferences.size()) {
+			if (!query.isBlank() && book.size() > book.preferences().size()) {
 				for (var scored : book.search(embeddings.query(query), settings.topK(), settings.threshold(),
 						m -> m.kind() == MemoryKind.FACT && m.visibleTo(app), settings.exactScanLimit(),
 						settings.candidates())) {

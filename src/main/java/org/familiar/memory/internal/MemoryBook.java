@@ -35,11 +35,27 @@ public final class MemoryBook {
 	public record Scored(Memory memory, double score) {
 	}
 
+	/** The preferences, newest first: they go into every reply, so they are sorted once per book, not per request. */
+	private final List<Memory> preferences;
+
 	private MemoryBook(long version, Memory[] memories, float[][] vectors, long[] bits) {
 		this.version = version;
 		this.memories = memories;
 		this.vectors = vectors;
 		this.bits = bits;
+		var preferences = new ArrayList<Memory>();
+		for (var memory : memories) {
+			if (memory.kind() == org.familiar.memory.MemoryKind.PREFERENCE) {
+				preferences.add(memory);
+			}
+		}
+		preferences.sort(Comparator.comparing(Memory::updatedAt).reversed());
+		this.preferences = List.copyOf(preferences);
+	}
+
+	/** The preference memories, newest first. */
+	public List<Memory> preferences() {
+		return preferences;
 	}
 
 	public static MemoryBook of(long version, List<Memory> memories, List<float[]> vectors) {
