@@ -48,7 +48,7 @@ public class ConnectedApps {
 	static final Duration TOKEN_CACHE = Duration.ofSeconds(10);
 
 	public static final Set<String> SCOPES = Set.of(Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL, Scopes.ASSISTANT,
-			Scopes.MEMORY_READ, Scopes.MEMORY_WRITE);
+			Scopes.MEMORY_READ, Scopes.MEMORY_WRITE, Scopes.RESEARCH);
 
 	private final RegisteredClientRepository clients;
 

@@ -21,6 +21,12 @@ public final class Scopes {
 	/** Add to and change the person's memories. */
 	public static final String MEMORY_WRITE = "familiar.memory.write";
 
+	/**
+	 * Run the person's evaluation suites and read their scores; never the items or replies of a
+	 * held-out suite, which only the person sees.
+	 */
+	public static final String RESEARCH = "familiar.research";
+
 	public static final Map<String, String> DESCRIPTIONS;
 
 	static {
@@ -31,6 +37,7 @@ public final class Scopes {
 		descriptions.put(ASSISTANT, "Chat with your AI as you, using your plan (within the monthly cap you set below)");
 		descriptions.put(MEMORY_READ, "Read the memories you share with apps, and let them shape its replies");
 		descriptions.put(MEMORY_WRITE, "Add to and change your memories");
+		descriptions.put(RESEARCH, "Upload and run your evaluation suites and see their scores, on your plan (never the items of your held-out suites)");
 		DESCRIPTIONS = java.util.Collections.unmodifiableMap(descriptions);
 	}
 

@@ -1,12 +1,19 @@
 package org.familiar.research;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import jakarta.annotation.PreDestroy;
 import java.io.Reader;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -18,7 +25,9 @@ import org.familiar.compute.CompletionFinished;
 import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.Caller;
+import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.PersonId;
+import org.familiar.identity.PersonalData;
 import org.familiar.plans.PlansManagement;
 import org.familiar.research.internal.Evaluations;
 import org.jspecify.annotations.Nullable;
@@ -26,21 +35,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The research module's entry point: suites are uploaded once and run against models as
  * {@code research} work, so they take only capacity that chat does not need. A run grades each
  * item exactly once (one result row per run and item) and can be resumed after a restart; its
  * summary carries a 95 % bootstrap interval, tokens and energy.
+ *
+ * <p>Suites and runs are their owner's: anyone else is told they do not exist. A held-out suite's
+ * items and the replies to them are shown to the owner alone, never to an app acting for them,
+ * and go to trusted backends only.
  */
 @Service
-public class ResearchManagement {
+public class ResearchManagement implements PersonalData {
 
 	private static final Logger log = LoggerFactory.getLogger(ResearchManagement.class);
 
 	static final String RUNNING = "running";
 
 	static final String DONE = "done";
+
+	static final String CANCELLED = "cancelled";
 
 	private static final String GRADING_PROMPT = """
 			You grade an answer against a reference. Reply with exactly PASS or FAIL, nothing else.""";
@@ -51,17 +68,34 @@ public class ResearchManagement {
 
 	private final PlansManagement plans;
 
+	private final IdentityManagement identity;
+
 	private final Clock clock;
 
 	/** Energy of finished research requests, by request id, until the run picks it up. */
 	private final Map<String, Double> energy = new ConcurrentHashMap<>();
 
-	private final Map<UUID, Thread> active = new ConcurrentHashMap<>();
+	/** Runs going in this process, with when they (re)started and how many items were graded then. */
+	private final Map<UUID, Launch> active = new ConcurrentHashMap<>();
 
-	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans, Clock clock) {
+	/** Runs being cancelled: their in-flight items are dropped, not recorded. */
+	private final Set<UUID> cancelling = ConcurrentHashMap.newKeySet();
+
+	/** Summaries of ended runs, which never change again. */
+	private final Cache<UUID, RunSummary> ended = Caffeine.newBuilder().maximumSize(10_000).build();
+
+	/** Set while the process stops: runs stay {@code running} and pick up again on the next start. */
+	private volatile boolean closing;
+
+	private record Launch(Thread thread, Instant at, int gradedBefore) {
+	}
+
+	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans,
+			IdentityManagement identity, Clock clock) {
 		this.evaluations = evaluations;
 		this.compute = compute;
 		this.plans = plans;
+		this.identity = identity;
 		this.clock = clock;
 	}
 
@@ -83,10 +117,12 @@ public class ResearchManagement {
 	 * @param caller billed on their plan; {@code null} for the operator (command line), billed to no one
 	 * @param graderModel the model that grades {@code model} items; {@code null} for {@code model} itself
 	 * @throws org.familiar.compute.ModelNotFoundException if no backend serves the model
+	 * @throws EvaluationNotFoundException unless the suite is the caller's
 	 */
 	public UUID start(@Nullable Caller caller, UUID suite, String model, @Nullable String graderModel, int concurrency) {
 		compute.requireModel(model);
-		var stored = evaluations.suite(suite).orElseThrow(() -> new IllegalArgumentException("No suite " + suite));
+		var stored = caller == null ? evaluations.suite(suite).orElseThrow(() -> new EvaluationNotFoundException("suite", suite))
+				: owned(caller, suite);
 		var run = new Evaluations.Run(UUID.randomUUID(), suite, caller == null ? null : caller.person().value(), model,
 				graderModel == null ? model : graderModel, Math.clamp(concurrency, 1, 64), RUNNING, stored.items(),
 				clock.instant(), null);
@@ -100,35 +136,82 @@ public class ResearchManagement {
 		var resumed = new ArrayList<UUID>();
 		for (var run : evaluations.runsIn(RUNNING)) {
 			if (!active.containsKey(run.id())) {
-				launch(run, null);
+				resume(run.id());
 				resumed.add(run.id());
 			}
 		}
 		return resumed;
 	}
 
-	/** Continues one interrupted run (the command line's {@code eval resume}). */
+	/**
+	 * Continues one interrupted run (the command line's {@code eval resume}), billed to its owner as
+	 * when it started; a run whose owner is gone ends as cancelled.
+	 */
 	public void resume(UUID run) {
-		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
-		if (RUNNING.equals(stored.status()) && !active.containsKey(run)) {
-			launch(stored, null);
+		var stored = evaluations.run(run).orElseThrow(() -> new EvaluationNotFoundException("run", run));
+		if (!RUNNING.equals(stored.status()) || active.containsKey(run)) {
+			return;
 		}
+		if (stored.owner() == null) {
+			launch(stored, null);
+			return;
+		}
+		identity.person(new PersonId(stored.owner()))
+			.ifPresentOrElse(
+					owner -> launch(stored, new Caller(owner.id(), owner.username(), null, WorkloadClass.RESEARCH)),
+					() -> evaluations.finish(run, CANCELLED, clock.instant()));
+	}
+
+	/**
+	 * Cancels a run of the caller's: items in flight are dropped, those graded stay.
+	 * @return whether it was still running
+	 */
+	public boolean cancel(Caller caller, UUID run) {
+		var stored = ownedRun(caller, run);
+		cancelling.add(run);
+		boolean stopped = evaluations.finish(stored.id(), CANCELLED, clock.instant());
+		var launch = active.get(run);
+		if (launch != null) {
+			launch.thread().interrupt();
+		}
+		else {
+			cancelling.remove(run);
+		}
+		return stopped;
 	}
 
 	public RunProgress progress(UUID run) {
-		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
-		var results = evaluations.results(run);
-		int correct = (int) results.stream().filter(Evaluations.Result::correct).count();
+		var stored = evaluations.run(run).orElseThrow(() -> new EvaluationNotFoundException("run", run));
+		var tally = evaluations.tally(run);
 		Duration eta = null;
-		if (!results.isEmpty() && results.size() < stored.items()) {
-			var elapsed = Duration.between(stored.createdAt(), clock.instant());
-			eta = elapsed.multipliedBy(stored.items() - results.size()).dividedBy(results.size());
+		if (!stored.status().equals(RUNNING) || tally.graded() >= stored.items()) {
+			return new RunProgress(stored.status(), stored.items(), tally.graded(), tally.correct(), tally.failed(), null);
 		}
-		return new RunProgress(stored.status(), stored.items(), results.size(), correct, eta);
+		// From this process's start of the run: a resumed run's rate is not diluted by the time it lay idle.
+		var launch = active.get(run);
+		var since = launch == null ? stored.createdAt() : launch.at();
+		int gradedSince = tally.graded() - (launch == null ? 0 : launch.gradedBefore());
+		if (gradedSince > 0) {
+			eta = Duration.between(since, clock.instant()).multipliedBy(stored.items() - tally.graded()).dividedBy(gradedSince);
+		}
+		return new RunProgress(stored.status(), stored.items(), tally.graded(), tally.correct(), tally.failed(), eta);
 	}
 
 	public RunSummary summary(UUID run) {
-		var stored = evaluations.run(run).orElseThrow(() -> new IllegalArgumentException("No run " + run));
+		var cached = ended.getIfPresent(run);
+		if (cached != null) {
+			return cached;
+		}
+		var stored = evaluations.run(run).orElseThrow(() -> new EvaluationNotFoundException("run", run));
+		var summary = summarise(stored);
+		if (!RUNNING.equals(stored.status())) {
+			ended.put(run, summary);
+		}
+		return summary;
+	}
+
+	private RunSummary summarise(Evaluations.Run stored) {
+		var run = stored.id();
 		var suite = evaluations.suite(stored.suite()).orElseThrow();
 		var results = evaluations.results(run);
 		var outcomes = new boolean[results.size()];
@@ -153,32 +236,151 @@ public class ResearchManagement {
 	public record RunInfo(UUID id, UUID suite, String suiteName, String model, RunSummary summary, RunProgress progress) {
 	}
 
-	public List<SuiteInfo> suites(PersonId owner) {
-		return evaluations.suitesOf(owner.value())
+	/** One item's grading in a run, with the reply (or why there was none). */
+	public record ItemResult(String item, boolean correct, @Nullable String reply, @Nullable String error, int promptTokens,
+			int completionTokens, double energyWh, long latencyMs) {
+	}
+
+	public List<SuiteInfo> suites(Caller caller) {
+		return evaluations.suitesOf(caller.person().value()).stream().map(ResearchManagement::info).toList();
+	}
+
+	/** @throws EvaluationNotFoundException unless the suite is the caller's */
+	public SuiteInfo suite(Caller caller, UUID suite) {
+		return info(owned(caller, suite));
+	}
+
+	/**
+	 * The suite's items, to its owner.
+	 * @throws EvaluationNotFoundException unless the suite is the caller's
+	 * @throws HeldOutException for an app asking for a held-out suite's items
+	 */
+	public List<SuiteItem> items(Caller caller, UUID suite) {
+		var stored = owned(caller, suite);
+		requireOwnerItself(caller, stored);
+		return evaluations.items(suite);
+	}
+
+	/** Deletes one of the caller's suites, cancelling its runs and deleting them with their results. */
+	public void deleteSuite(Caller caller, UUID suite) {
+		owned(caller, suite);
+		for (var run : evaluations.runsOf(caller.person().value())) {
+			if (run.suite().equals(suite) && RUNNING.equals(run.status())) {
+				cancel(caller, run.id());
+			}
+		}
+		evaluations.deleteSuite(suite);
+	}
+
+	public List<RunInfo> runs(Caller caller) {
+		return evaluations.runsOf(caller.person().value()).stream().map(this::info).toList();
+	}
+
+	/** @throws EvaluationNotFoundException unless the run is the caller's */
+	public RunInfo run(Caller caller, UUID run) {
+		return info(ownedRun(caller, run));
+	}
+
+	/**
+	 * Each graded item of a run of the caller's, in grading order.
+	 * @throws HeldOutException for an app asking about a held-out suite
+	 */
+	public List<ItemResult> results(Caller caller, UUID run) {
+		var stored = ownedRun(caller, run);
+		requireOwnerItself(caller, evaluations.suite(stored.suite()).orElseThrow());
+		return evaluations.results(run)
 			.stream()
-			.map(s -> new SuiteInfo(s.id(), s.name(), s.heldOut(), s.canary(), s.items(), s.createdAt()))
+			.map(r -> new ItemResult(r.itemId(), r.correct(), r.reply(), r.error(), r.promptTokens(), r.completionTokens(),
+					r.energyWh(), r.latencyMs()))
 			.toList();
 	}
 
-	public List<RunInfo> runs(PersonId owner) {
-		return evaluations.runsOf(owner.value()).stream().map(this::info).toList();
+	@Override
+	public String section() {
+		return "research";
+	}
+
+	/** The person's suites with their items, and their runs' summaries. */
+	@Override
+	public Object export(PersonId person) {
+		var suites = new ArrayList<Map<String, Object>>();
+		for (var suite : evaluations.suitesOf(person.value())) {
+			suites.add(Map.of("suite", info(suite), "items", evaluations.items(suite.id())));
+		}
+		var runs = evaluations.runsOf(person.value()).stream().map(run -> summary(run.id())).toList();
+		return Map.of("suites", suites, "runs", runs);
+	}
+
+	/** Stops the person's runs once the deletion commits, and deletes their suites and runs. */
+	@Override
+	public void erase(PersonId person) {
+		var runs = evaluations.runsOf(person.value()).stream().map(Evaluations.Run::id).toList();
+		evaluations.erase(person.value());
+		Runnable stop = () -> runs.forEach(run -> {
+			var launch = active.get(run);
+			if (launch != null) {
+				cancelling.add(run);
+				launch.thread().interrupt();
+			}
+		});
+		if (TransactionSynchronizationManager.isSynchronizationActive()) {
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void afterCommit() {
+					stop.run();
+				}
+			});
+		}
+		else {
+			stop.run();
+		}
+	}
+
+	@PreDestroy
+	void close() {
+		closing = true;
+		active.values().forEach(launch -> launch.thread().interrupt());
+	}
+
+	private Evaluations.StoredSuite owned(Caller caller, UUID suite) {
+		return evaluations.suite(suite)
+			.filter(s -> caller.person().value().equals(s.owner()))
+			.orElseThrow(() -> new EvaluationNotFoundException("suite", suite));
+	}
+
+	private Evaluations.Run ownedRun(Caller caller, UUID run) {
+		return evaluations.run(run)
+			.filter(r -> caller.person().value().equals(r.owner()))
+			.orElseThrow(() -> new EvaluationNotFoundException("run", run));
+	}
+
+	/** Held-out items and replies are for the owner in person: their session or their own tokens. */
+	private static void requireOwnerItself(Caller caller, Evaluations.StoredSuite suite) {
+		if (suite.heldOut() && caller.connected() != null) {
+			throw new HeldOutException();
+		}
+	}
+
+	private static SuiteInfo info(Evaluations.StoredSuite s) {
+		return new SuiteInfo(s.id(), s.name(), s.heldOut(), s.canary(), s.items(), s.createdAt());
 	}
 
 	/**
 	 * The owner's runs side by side, and the items whose verdicts differ between them (by id only
 	 * for held-out suites' items, whose text is never shown).
-	 * @throws IllegalArgumentException for a run that is not the owner's
+	 * @throws EvaluationNotFoundException for a run that is not the caller's
 	 */
-	public Comparison compare(PersonId owner, List<UUID> runIds) {
+	public Comparison compare(Caller caller, List<UUID> runIds) {
 		var infos = new ArrayList<RunInfo>();
-		var verdicts = new java.util.TreeMap<String, java.util.Map<UUID, Boolean>>();
+		var verdicts = new TreeMap<String, Map<UUID, Boolean>>();
+		var latency = new ArrayList<Double>();
 		for (var id : runIds) {
-			var run = evaluations.run(id).filter(r -> owner.value().equals(r.owner()))
-				.orElseThrow(() -> new IllegalArgumentException("No run " + id));
-			infos.add(info(run));
-			for (var result : evaluations.results(id)) {
-				verdicts.computeIfAbsent(result.itemId(), item -> new java.util.LinkedHashMap<>()).put(id, result.correct());
+			infos.add(info(ownedRun(caller, id)));
+			var results = evaluations.results(id);
+			for (var result : results) {
+				verdicts.computeIfAbsent(result.itemId(), item -> new LinkedHashMap<>()).put(id, result.correct());
 			}
+			latency.add(results.stream().mapToLong(Evaluations.Result::latencyMs).average().orElse(0));
 		}
 		var differing = new ArrayList<Comparison.ItemDiff>();
 		verdicts.forEach((item, byRun) -> {
@@ -186,10 +388,6 @@ public class ResearchManagement {
 				differing.add(new Comparison.ItemDiff(item, runIds.stream().map(byRun::get).toList()));
 			}
 		});
-		var latency = new ArrayList<Double>();
-		for (var id : runIds) {
-			latency.add(evaluations.results(id).stream().mapToLong(Evaluations.Result::latencyMs).average().orElse(0));
-		}
 		return new Comparison(infos, latency, differing);
 	}
 
@@ -213,24 +411,23 @@ public class ResearchManagement {
 	/**
 	 * Asks a model to continue the first half of the suite's canary: a model that completes it has
 	 * seen the suite (or a copy of it) in training.
-	 * @throws IllegalArgumentException unless the suite is the owner's
+	 * @throws EvaluationNotFoundException unless the suite is the caller's
 	 */
-	public CanaryCheck canaryCheck(PersonId owner, UUID suite, String model) {
-		var stored = evaluations.suite(suite).filter(s -> owner.value().equals(s.owner()))
-			.orElseThrow(() -> new IllegalArgumentException("No suite " + suite));
+	public CanaryCheck canaryCheck(Caller caller, UUID suite, String model) {
+		var stored = owned(caller, suite);
 		compute.requireModel(model);
 		var canary = stored.canary();
 		int half = canary.length() - 18;
-		var reply = ask(null, "eval-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
+		var reply = ask(caller, "eval-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
 				"Continue this identifier exactly, with nothing else: " + canary.substring(0, half))), stored.heldOut());
 		return new CanaryCheck(model, reply.text().contains(canary.substring(half)), reply.text());
 	}
 
 	/** Blocks until the run has finished (for the command line and tests). */
 	public void await(UUID run) throws InterruptedException {
-		var thread = active.get(run);
-		if (thread != null) {
-			thread.join();
+		var launch = active.get(run);
+		if (launch != null) {
+			launch.thread().join();
 		}
 	}
 
@@ -243,7 +440,7 @@ public class ResearchManagement {
 
 	private void launch(Evaluations.Run run, @Nullable Caller caller) {
 		var thread = Thread.ofVirtual().name("eval-" + run.id()).unstarted(() -> execute(run, caller));
-		active.put(run.id(), thread);
+		active.put(run.id(), new Launch(thread, clock.instant(), evaluations.tally(run.id()).graded()));
 		thread.start();
 	}
 
@@ -258,6 +455,9 @@ public class ResearchManagement {
 						continue;
 					}
 					slots.acquire();
+					if (cancelling.contains(run.id())) {
+						break;
+					}
 					workers.execute(() -> {
 						try {
 							grade(run, caller, item, heldOut);
@@ -268,7 +468,9 @@ public class ResearchManagement {
 					});
 				}
 			}
-			evaluations.finish(run.id(), DONE, clock.instant());
+			if (!Thread.currentThread().isInterrupted() && !cancelling.contains(run.id())) {
+				evaluations.finish(run.id(), DONE, clock.instant());
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -278,6 +480,7 @@ public class ResearchManagement {
 		}
 		finally {
 			active.remove(run.id());
+			cancelling.remove(run.id());
 		}
 	}
 
@@ -294,6 +497,9 @@ public class ResearchManagement {
 					clock.instant());
 		}
 		catch (RuntimeException ex) {
+			if (closing || cancelling.contains(run.id())) {
+				return; // not graded: a resumed run asks again, a cancelled one does not need it
+			}
 			// A failed item counts as wrong, with the reason kept: quota, plan, backend, or anything else.
 			evaluations.record(run.id(), new Evaluations.Result(item.id(), null, false, 0, 0, energyOf(requestId),
 					(System.nanoTime() - started) / 1_000_000, ex.getMessage()), clock.instant());

@@ -393,6 +393,33 @@ class WebChatBrowserTests {
 			assertThat(interval).hasSize(2).allSatisfy(bound -> assertThat(((Number) bound).doubleValue()).isBetween(0.0, 100.0));
 			assertThat(((Number) interval.get(0)).doubleValue()).isLessThan(50.0);
 			screenshot("compare");
+
+			// A slow run is cancelled from the table, and the suite deleted with its runs.
+			var answers = backend.script;
+			backend.script = request -> {
+				try {
+					Thread.sleep(400);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				return answers.apply(request);
+			};
+			browser.get("http://localhost:" + port + "/research");
+			browser.findElement(By.cssSelector("#suites input[name=concurrency]")).clear();
+			browser.findElement(By.cssSelector("#suites input[name=concurrency]")).sendKeys("1");
+			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
+			waiting(10).until(b -> b.getPageSource().contains("Run started"));
+			waiting(20).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+				.until(b -> b.findElements(By.xpath("//*[@id='runs']//button[text()='Cancel']")).stream().findFirst().orElse(null))
+				.click();
+			waiting(10).until(b -> b.getPageSource().contains("Run cancelled; what it graded is kept."));
+			assertThat(browser.findElement(By.cssSelector("#runs tbody tr")).getText()).contains("cancelled");
+			browser.findElement(By.xpath("//*[@id='suites']//button[text()='Delete']")).click();
+			browser.switchTo().alert().accept();
+			waiting(10).until(b -> b.getPageSource().contains("Suite deleted, with its runs and results."));
+			assertThat(browser.findElements(By.id("suites"))).isEmpty();
+			assertThat(browser.findElement(By.id("runs")).getText()).contains("No runs yet.");
 		}
 		finally {
 			backend.script = request -> null;

@@ -91,6 +91,9 @@ class SignInWithFamiliarTests extends RunningFamiliar {
 	PlansManagement plans;
 
 	@Autowired
+	org.familiar.research.ResearchManagement research;
+
+	@Autowired
 	JdbcClient jdbc;
 
 	OIDCProviderMetadata provider;
@@ -285,6 +288,38 @@ class SignInWithFamiliarTests extends RunningFamiliar {
 			.hasMessageContaining("familiar.assistant");
 		assertThat(api("/api/usage", profileOnly).statusCode()).isEqualTo(403);
 		assertThat(api("/api/usage", seeing).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void anAppWithTheResearchScopeSeesScoresButNeverAHeldOutSuitesItems() throws Exception {
+		var suite = research.upload(ann.id(), "private set", new java.io.StringReader("""
+				{"id": "q1", "input": "Which river runs through the secret valley?", "target": "Elm", "grader": "exact"}
+				"""), true);
+		var run = research.start(new Caller(ann.id(), ann.username(), null, org.familiar.compute.WorkloadClass.INTERACTIVE), suite,
+				FakeModelServer.MODEL, null, 1);
+		research.await(run);
+		var app = apps.register(null, "Lab Notebook", List.of(CALLBACK.toString()), true, false, null);
+		var browser = new WebSession(port);
+		browser.signIn(ann.username(), "correct horse");
+		var code = consent(browser, browser.get(authorize(app.app().clientId(), null, "openid familiar.research").toString()),
+				List.of("familiar.research"), "");
+		var token = token(new AuthorizationCodeGrant(code.toSuccessResponse().getAuthorizationCode(), CALLBACK), app.app().clientId(),
+				app.secret()).getOIDCTokens().getAccessToken().getValue();
+
+		assertThat(api("/api/research/suites", token).body()).contains(suite.toString());
+		assertThat(api("/api/research/runs/" + run, token).statusCode()).isEqualTo(200);
+		for (var path : List.of("/api/research/suites/" + suite + "/items", "/api/research/runs/" + run + "/results")) {
+			var refused = api(path, token);
+			assertThat(refused.statusCode()).as(path).isEqualTo(403);
+			assertThat(refused.body()).contains("held out").doesNotContain("secret valley");
+		}
+		// Without the scope, an app gets nothing of research at all.
+		code = consent(browser, browser.get(authorize(app.app().clientId(), null, "openid profile").toString()), List.of("profile"), "");
+		var other = token(new AuthorizationCodeGrant(code.toSuccessResponse().getAuthorizationCode(), CALLBACK), app.app().clientId(),
+				app.secret()).getOIDCTokens().getAccessToken().getValue();
+		var closed = api("/api/research/suites", other);
+		assertThat(closed.statusCode()).isEqualTo(403);
+		assertThat(closed.body()).contains("familiar.research");
 	}
 
 	@Test

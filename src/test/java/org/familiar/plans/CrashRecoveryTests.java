@@ -6,24 +6,15 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.familiar.FamiliarApplication;
 import org.familiar.testing.FakeModelServer;
-import org.familiar.testing.TestHome;
+import org.familiar.testing.FamiliarProcesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrashRecoveryTests {
 
-	private final Map<String, String> home = TestHome.fresh();
-
-	private final List<Process> processes = new ArrayList<>();
+	private final FamiliarProcesses familiar = new FamiliarProcesses("crash-test");
 
 	private final HttpClient http = HttpClient.newHttpClient();
 
@@ -44,45 +33,7 @@ class CrashRecoveryTests {
 
 	@AfterEach
 	void stop() {
-		processes.forEach(Process::destroyForcibly);
-	}
-
-	private List<String> java(String... args) {
-		var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-cp", System.getProperty("java.class.path"), FamiliarApplication.class.getName()));
-		command.addAll(List.of(args));
-		home.forEach((key, value) -> command.add("--" + key + "=" + value));
-		command.add("--familiar.node=crash-test");
-		command.add("--familiar.embedded.enabled=false");
-		return command;
-	}
-
-	private Process server(int port, FakeModelServer backend) throws IOException {
-		var process = new ProcessBuilder(java("--server.port=" + port, "--familiar.backends.fake.url=" + backend.baseUrl()))
-			.redirectErrorStream(true)
-			.redirectOutput(new File(home.get("familiar.home"), "server-" + processes.size() + ".log"))
-			.start();
-		processes.add(process);
-		await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-			try {
-				return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
-						HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-			}
-			catch (IOException notYet) {
-				return false;
-			}
-		});
-		return process;
-	}
-
-	private String cli(String stdin, String... args) throws Exception {
-		var process = new ProcessBuilder(java(args)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-		process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-		process.getOutputStream().close();
-		var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-		assertThat(process.exitValue()).as("exit of %s", List.of(args)).isZero();
-		return out;
+		familiar.close();
 	}
 
 	private JsonNode usage(int port, String token) throws Exception {
@@ -93,19 +44,13 @@ class CrashRecoveryTests {
 		return json.readTree(response.body());
 	}
 
-	private static int freePort() throws IOException {
-		try (var socket = new ServerSocket(0)) {
-			return socket.getLocalPort();
-		}
-	}
-
 	@Test
 	void aServerKilledMidReplyLeavesNothingHeldOrCountedTwice() throws Exception {
 		try (var backend = new FakeModelServer(0, 150)) {
-			cli("a long password\n", "user", "add", "crash", "--password-stdin");
-			var token = cli("", "token", "create", "crash");
-			int port = freePort();
-			var first = server(port, backend);
+			familiar.cli("a long password\n", "user", "add", "crash", "--password-stdin");
+			var token = familiar.cli("", "token", "create", "crash");
+			int port = FamiliarProcesses.freePort();
+			var first = familiar.server(port, backend);
 
 			var body = "{\"model\":\"fake-model\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\","
 					+ "\"content\":\"one two three four five six seven eight nine ten\"}]}";
@@ -122,8 +67,8 @@ class CrashRecoveryTests {
 			assertThat(line).contains("Hello!");
 			assertThat(usage(port, token).path("held_tokens").asLong()).isPositive();
 
-			first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-			server(port, backend);
+			FamiliarProcesses.kill(first);
+			familiar.server(port, backend);
 
 			var afterRestart = usage(port, token);
 			assertThat(afterRestart.path("held_tokens").asLong()).isZero();

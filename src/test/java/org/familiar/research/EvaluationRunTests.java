@@ -77,6 +77,10 @@ class EvaluationRunTests extends RunningFamiliar {
 		};
 	}
 
+	static Caller as(org.familiar.identity.Person person) {
+		return new Caller(person.id(), person.username(), null, WorkloadClass.INTERACTIVE);
+	}
+
 	@AfterEach
 	void unscript() {
 		backend.script = request -> null;
@@ -152,16 +156,16 @@ class EvaluationRunTests extends RunningFamiliar {
 	void theCanaryCheckFlagsAModelThatReproducesTheCanary() {
 		var owner = identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, null);
 		var suite = research.upload(owner.id(), "addition", new StringReader(ADDITION), false);
-		var canary = research.suites(owner.id()).getFirst().canary();
+		var canary = research.suites(as(owner)).getFirst().canary();
 		assertThat(canary).startsWith("FAMILIAR-CANARY-");
 		// The stand-in repeats the prompt, which holds only the canary's first part: clean.
-		var clean = research.canaryCheck(owner.id(), suite, FakeModelServer.MODEL);
+		var clean = research.canaryCheck(as(owner), suite, FakeModelServer.MODEL);
 		assertThat(clean.contaminated()).isFalse();
 		// A model that has seen the suite completes it.
 		backend.script = request -> request.toString().contains("Continue this identifier") ? canary : null;
-		assertThat(research.canaryCheck(owner.id(), suite, FakeModelServer.MODEL).contaminated()).isTrue();
+		assertThat(research.canaryCheck(as(owner), suite, FakeModelServer.MODEL).contaminated()).isTrue();
 		var stranger = identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, null);
-		org.assertj.core.api.Assertions.assertThatThrownBy(() -> research.canaryCheck(stranger.id(), suite, FakeModelServer.MODEL))
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> research.canaryCheck(as(stranger), suite, FakeModelServer.MODEL))
 			.isInstanceOf(IllegalArgumentException.class);
 	}
 

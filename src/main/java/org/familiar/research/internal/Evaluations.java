@@ -122,12 +122,37 @@ public class Evaluations {
 		return jdbc.sql("select * from eval_run where status = :status").param("status", status).query(Evaluations::run).list();
 	}
 
-	public void finish(UUID run, String status, Instant at) {
-		jdbc.sql("update eval_run set status = :status, finished_at = :at where id = :id")
+	/** Ends a running run; a run already ended (cancelled, say) keeps its status. */
+	public boolean finish(UUID run, String status, Instant at) {
+		return jdbc.sql("update eval_run set status = :status, finished_at = :at where id = :id and status = 'running'")
 			.param("status", status)
 			.param("at", utc(at))
 			.param("id", run)
-			.update();
+			.update() == 1;
+	}
+
+	/** Items graded, correct and failed so far, counted in the database. */
+	public record Tally(int graded, int correct, int failed) {
+	}
+
+	public Tally tally(UUID run) {
+		return jdbc.sql("""
+				select count(*) as graded, coalesce(sum(case when correct then 1 else 0 end), 0) as correct, count(error) as failed
+				from eval_result where run_id = :run""")
+			.param("run", run)
+			.query((rs, n) -> new Tally(rs.getInt("graded"), rs.getInt("correct"), rs.getInt("failed")))
+			.single();
+	}
+
+	/** Deletes a suite with its items, runs and results. */
+	public void deleteSuite(UUID suite) {
+		jdbc.sql("delete from eval_suite where id = :id").param("id", suite).update();
+	}
+
+	/** Deletes all of a person's suites and runs. */
+	public void erase(UUID owner) {
+		jdbc.sql("delete from eval_run where owner_id = :owner").param("owner", owner).update();
+		jdbc.sql("delete from eval_suite where owner_id = :owner").param("owner", owner).update();
 	}
 
 	/** Records an item's result once: a second result for the same item is ignored. */

@@ -10,12 +10,14 @@ import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.ModelInfo;
 import org.familiar.compute.ModelNotFoundException;
 import org.familiar.identity.CallerPrincipal;
+import org.familiar.research.EvaluationNotFoundException;
 import org.familiar.research.InvalidSuiteException;
 import org.familiar.research.ResearchManagement;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.multipart.MultipartFile;
@@ -40,7 +42,7 @@ class ResearchPages {
 
 	@GetMapping("/research")
 	String page(@AuthenticationPrincipal CallerPrincipal me, Model model) {
-		model.addAttribute("suites", research.suites(me.caller().person()));
+		model.addAttribute("suites", research.suites(me.caller()));
 		model.addAttribute("models", compute.models().stream().map(ModelInfo::id).distinct().toList());
 		runs(me, model);
 		return "research/research";
@@ -49,7 +51,7 @@ class ResearchPages {
 	/** The runs table alone, polled by the page while runs are going. */
 	@GetMapping("/research/runs")
 	String runs(@AuthenticationPrincipal CallerPrincipal me, Model model) {
-		var runs = research.runs(me.caller().person());
+		var runs = research.runs(me.caller());
 		model.addAttribute("runs", runs);
 		model.addAttribute("anyRunning", runs.stream().anyMatch(r -> !r.progress().finished()));
 		return "research/research :: runs";
@@ -74,15 +76,35 @@ class ResearchPages {
 	@PostMapping("/research/runs")
 	String start(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID suite, @RequestParam String model,
 			@RequestParam(defaultValue = "4") int concurrency, RedirectAttributes redirect) {
-		if (research.suites(me.caller().person()).stream().noneMatch(s -> s.id().equals(suite))) {
-			redirect.addFlashAttribute("error", "No such suite.");
-			return "redirect:/research";
-		}
 		try {
 			research.start(me.caller(), suite, model, null, concurrency);
 			redirect.addFlashAttribute("notice", "Run started on " + model + ": it uses spare capacity, so chat stays fast.");
 		}
-		catch (ModelNotFoundException ex) {
+		catch (EvaluationNotFoundException | ModelNotFoundException ex) {
+			redirect.addFlashAttribute("error", ex.getMessage());
+		}
+		return "redirect:/research";
+	}
+
+	@PostMapping("/research/runs/{run}/cancel")
+	String cancel(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID run, RedirectAttributes redirect) {
+		try {
+			redirect.addFlashAttribute("notice", research.cancel(me.caller(), run) ? "Run cancelled; what it graded is kept."
+					: "That run had already ended.");
+		}
+		catch (EvaluationNotFoundException ex) {
+			redirect.addFlashAttribute("error", ex.getMessage());
+		}
+		return "redirect:/research";
+	}
+
+	@PostMapping("/research/suites/delete")
+	String delete(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID suite, RedirectAttributes redirect) {
+		try {
+			research.deleteSuite(me.caller(), suite);
+			redirect.addFlashAttribute("notice", "Suite deleted, with its runs and results.");
+		}
+		catch (EvaluationNotFoundException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/research";
@@ -92,7 +114,7 @@ class ResearchPages {
 	String canary(@AuthenticationPrincipal CallerPrincipal me, @RequestParam UUID suite, @RequestParam String model,
 			RedirectAttributes redirect) {
 		try {
-			var check = research.canaryCheck(me.caller().person(), suite, model);
+			var check = research.canaryCheck(me.caller(), suite, model);
 			redirect.addFlashAttribute(check.contaminated() ? "error" : "notice", check.contaminated()
 					? model + " reproduced the suite's canary: it has most likely seen this suite. Its results on it are not to be trusted."
 					: model + " did not reproduce the canary: no sign that it has seen this suite.");
@@ -107,7 +129,7 @@ class ResearchPages {
 	String compare(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(name = "run") List<UUID> runs, Model model,
 			RedirectAttributes redirect) {
 		try {
-			model.addAttribute("comparison", research.compare(me.caller().person(), runs));
+			model.addAttribute("comparison", research.compare(me.caller(), runs));
 		}
 		catch (IllegalArgumentException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());

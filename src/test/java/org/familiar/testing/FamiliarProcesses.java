@@ -1,0 +1,96 @@
+package org.familiar.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.familiar.FamiliarApplication;
+
+/**
+ * Familiar as real processes on one fresh home (or schema): servers that can be killed with
+ * SIGKILL and started again, and command-line runs between them. Close it to kill what is left.
+ */
+public final class FamiliarProcesses implements AutoCloseable {
+
+	private final Map<String, String> home = TestHome.fresh();
+
+	private final String node;
+
+	private final List<Process> processes = new ArrayList<>();
+
+	private final HttpClient http = HttpClient.newHttpClient();
+
+	/** @param node the node name every process uses, so a restarted server recovers its predecessor's work */
+	public FamiliarProcesses(String node) {
+		this.node = node;
+	}
+
+	private List<String> java(String... args) {
+		var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-cp", System.getProperty("java.class.path"), FamiliarApplication.class.getName()));
+		command.addAll(List.of(args));
+		home.forEach((key, value) -> command.add("--" + key + "=" + value));
+		command.add("--familiar.node=" + node);
+		command.add("--familiar.embedded.enabled=false");
+		return command;
+	}
+
+	/** Starts a server on {@code port} with {@code backend} as backend {@code fake}, and waits until it is up. */
+	public Process server(int port, FakeModelServer backend) throws IOException {
+		var process = new ProcessBuilder(java("--server.port=" + port, "--familiar.backends.fake.url=" + backend.baseUrl()))
+			.redirectErrorStream(true)
+			.redirectOutput(new File(home.get("familiar.home"), "server-" + processes.size() + ".log"))
+			.start();
+		processes.add(process);
+		await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+			try {
+				return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/health")).build(),
+						HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+			}
+			catch (IOException notYet) {
+				return false;
+			}
+		});
+		return process;
+	}
+
+	/** Runs a command line with {@code stdin}, asserts it succeeded, and returns its standard output. */
+	public String cli(String stdin, String... args) throws Exception {
+		var process = new ProcessBuilder(java(args)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+		process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+		process.getOutputStream().close();
+		var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(process.exitValue()).as("exit of %s", List.of(args)).isZero();
+		return out;
+	}
+
+	/** Kills a server at once (SIGKILL), as a crash or power cut would. */
+	public static void kill(Process server) throws InterruptedException {
+		server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+	}
+
+	public static int freePort() throws IOException {
+		try (var socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+	@Override
+	public void close() {
+		processes.forEach(Process::destroyForcibly);
+	}
+}
