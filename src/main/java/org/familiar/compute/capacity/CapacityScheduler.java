@@ -41,16 +41,23 @@ public final class CapacityScheduler {
 	 * @param floor slots the class is served first for while it has demand
 	 * @param maxQueue the most requests of the class that may wait here
 	 * @param maxWait the longest a request of the class waits before it is refused
+	 * @param headroom slots the class leaves free for the other classes even when they are idle
+	 * (it always may take one), so that their requests find a slot at once instead of waiting for
+	 * one of its requests to finish
 	 */
-	public record Policy(double share, int floor, int maxQueue, Duration maxWait) {
+	public record Policy(double share, int floor, int maxQueue, Duration maxWait, int headroom) {
 
 		public Policy {
 			if (!(share > 0)) {
 				throw new IllegalArgumentException("share must be positive, was " + share);
 			}
-			if (floor < 0 || maxQueue < 0) {
-				throw new IllegalArgumentException("floor and max-queue must not be negative");
+			if (floor < 0 || maxQueue < 0 || headroom < 0) {
+				throw new IllegalArgumentException("floor, max-queue and headroom must not be negative");
 			}
+		}
+
+		public Policy(double share, int floor, int maxQueue, Duration maxWait) {
+			this(share, floor, maxQueue, maxWait, 0);
 		}
 	}
 
@@ -152,6 +159,9 @@ public final class CapacityScheduler {
 		List<Ticket> granted = List.of();
 		while (running < slots && waiting > 0) {
 			var share = next(now);
+			if (share == null) {
+				break; // only classes at their headroom wait
+			}
 			var person = share.next(now);
 			var ticket = person.queue.poll();
 			share.waiting--;
@@ -168,12 +178,12 @@ public final class CapacityScheduler {
 		return granted;
 	}
 
-	private Share next(long now) {
+	private @Nullable Share next(long now) {
 		Share pick = null;
 		int mostBelowFloor = 0;
 		for (var share : classes.values()) {
 			int belowFloor = share.policy.floor() - share.running;
-			if (share.waiting > 0 && belowFloor > mostBelowFloor) {
+			if (share.waiting > 0 && belowFloor > mostBelowFloor && mayStart(share)) {
 				pick = share;
 				mostBelowFloor = belowFloor;
 			}
@@ -183,12 +193,17 @@ public final class CapacityScheduler {
 		}
 		double least = Double.MAX_VALUE;
 		for (var share : classes.values()) {
-			if (share.waiting > 0 && share.virtualTime(now) < least) {
+			if (share.waiting > 0 && mayStart(share) && share.virtualTime(now) < least) {
 				pick = share;
 				least = share.virtualTime(now);
 			}
 		}
 		return pick;
+	}
+
+	/** Whether the class may take one more slot without eating into the headroom it leaves others. */
+	private boolean mayStart(Share share) {
+		return share.running < Math.max(1, slots - share.policy.headroom());
 	}
 
 	private static void grant(List<Ticket> tickets) {

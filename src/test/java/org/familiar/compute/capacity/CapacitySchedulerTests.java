@@ -127,6 +127,31 @@ class CapacitySchedulerTests {
 	}
 
 	@Test
+	void aClassLeavesItsHeadroomFreeSoOthersStartAtOnce() {
+		var policies = policy(3, 1, 2, 1, 4, 100);
+		policies.put(RESEARCH, new Policy(4, 0, 100, Duration.ofMinutes(10), 2));
+		var scheduler = new CapacityScheduler("b", 4, policies, clock);
+		var research = new ArrayList<Ticket>();
+		for (int i = 0; i < 4; i++) {
+			research.add(scheduler.request(RESEARCH, "eve"));
+		}
+		assertThat(research).filteredOn(Ticket::granted).hasSize(2);
+		assertThat(scheduler.load().running()).isEqualTo(2);
+		// Two chats start at once, with research waiting and the backend otherwise idle.
+		assertThat(scheduler.request(INTERACTIVE, "ann").granted()).isTrue();
+		assertThat(scheduler.request(INTERACTIVE, "bob").granted()).isTrue();
+		// A research request finishing hands its slot to the next research request, never more than two.
+		research.getFirst().release();
+		assertThat(research).filteredOn(Ticket::granted).hasSize(3);
+		assertThat(scheduler.load().classes()).filteredOn(c -> c.workload() == RESEARCH).singleElement()
+			.satisfies(c -> assertThat(c.running()).isEqualTo(2));
+
+		// On a one-slot backend the class may still take its one slot.
+		var single = new CapacityScheduler("e", 1, policies, clock);
+		assertThat(single.request(RESEARCH, "eve").granted()).isTrue();
+	}
+
+	@Test
 	void aClassBackFromIdleDoesNotBankCredit() {
 		var scheduler = new CapacityScheduler("b", 2, policy(1, 0, 1, 1, 1, 10_000), clock);
 		// Research runs alone for a long time, then interactive work arrives with equal share.
