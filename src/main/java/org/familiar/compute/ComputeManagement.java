@@ -62,6 +62,14 @@ public class ComputeManagement {
 		catalogue.routes(model);
 	}
 
+	/**
+	 * Whether a backend configured as trusted serves the model (the embedded engine always is).
+	 * @throws ModelNotFoundException if no backend serves the model at all
+	 */
+	public boolean servedByTrusted(String model) {
+		return catalogue.routes(model).stream().anyMatch(route -> route.entry().trusted);
+	}
+
 	/** Each backend's slots, load by workload class and breaker state, for the admin page. */
 	public List<BackendCapacity> capacity() {
 		return catalogue.entries()

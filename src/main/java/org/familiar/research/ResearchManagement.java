@@ -18,6 +18,11 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import org.familiar.compute.BackendFailedException;
+import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
@@ -84,6 +89,13 @@ public class ResearchManagement implements PersonalData {
 	/** Summaries of ended runs, which never change again. */
 	private final Cache<UUID, RunSummary> ended = Caffeine.newBuilder().maximumSize(10_000).build();
 
+	/** Asks a failing or unavailable backend up to three times (Resilience4j; the scheduler's own 429s are waited out in ask). */
+	private final Retry retry = Retry.of("evaluation", RetryConfig.custom()
+		.maxAttempts(3)
+		.intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofSeconds(1), 2))
+		.retryExceptions(BackendUnavailableException.class, BackendFailedException.class)
+		.build());
+
 	/** Set while the process stops: runs stay {@code running} and pick up again on the next start. */
 	private volatile boolean closing;
 
@@ -118,11 +130,19 @@ public class ResearchManagement implements PersonalData {
 	 * @param graderModel the model that grades {@code model} items; {@code null} for {@code model} itself
 	 * @throws org.familiar.compute.ModelNotFoundException if no backend serves the model
 	 * @throws EvaluationNotFoundException unless the suite is the caller's
+	 * @throws UntrustedModelException for a held-out suite and a model no trusted backend serves
 	 */
 	public UUID start(@Nullable Caller caller, UUID suite, String model, @Nullable String graderModel, int concurrency) {
 		compute.requireModel(model);
 		var stored = caller == null ? evaluations.suite(suite).orElseThrow(() -> new EvaluationNotFoundException("suite", suite))
 				: owned(caller, suite);
+		if (stored.heldOut()) {
+			for (var used : graderModel == null ? List.of(model) : List.of(model, graderModel)) {
+				if (!compute.servedByTrusted(used)) {
+					throw new UntrustedModelException(used);
+				}
+			}
+		}
 		var run = new Evaluations.Run(UUID.randomUUID(), suite, caller == null ? null : caller.person().value(), model,
 				graderModel == null ? model : graderModel, Math.clamp(concurrency, 1, 64), RUNNING, stored.items(),
 				clock.instant(), null);
@@ -416,6 +436,9 @@ public class ResearchManagement implements PersonalData {
 	public CanaryCheck canaryCheck(Caller caller, UUID suite, String model) {
 		var stored = owned(caller, suite);
 		compute.requireModel(model);
+		if (stored.heldOut() && !compute.servedByTrusted(model)) {
+			throw new UntrustedModelException(model);
+		}
 		var canary = stored.canary();
 		int half = canary.length() - 18;
 		var reply = ask(caller, "eval-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
@@ -507,8 +530,10 @@ public class ResearchManagement implements PersonalData {
 	}
 
 	/**
-	 * Asks the model; when research capacity is full, waits as told and asks again. A held-out
-	 * suite's items go to trusted backends only.
+	 * Asks the model; when research capacity is full, waits as told and asks again. A backend that
+	 * fails or is unavailable is tried twice more (after 1 s and 2 s) before the item counts as
+	 * failed, so a blip does not turn into wrong answers. A held-out suite's items go to trusted
+	 * backends only.
 	 */
 	private org.familiar.compute.ChatResult ask(@Nullable Caller caller, String requestId, String model,
 			List<ChatMessage> messages, boolean heldOut) {
@@ -517,8 +542,9 @@ public class ResearchManagement implements PersonalData {
 		var request = heldOut ? plain.trustedBackendsOnly() : plain;
 		while (true) {
 			try {
-				return compute.chat(caller == null ? request : plans.admit(research(caller), request), text -> {
-				});
+				return retry.executeSupplier(() -> compute.chat(caller == null ? request : plans.admit(research(caller), request),
+						text -> {
+						}));
 			}
 			catch (CapacityExceededException busy) {
 				try {

@@ -138,11 +138,15 @@ class EvaluationRunTests extends RunningFamiliar {
 	void heldOutItemsReachOnlyTrustedBackends() throws Exception {
 		var suite = research.upload(null, "secret addition", new StringReader(ADDITION), true);
 		int untrusted = backend.completions.get();
-		var refused = research.start(null, suite, FakeModelServer.MODEL, null, 4);
-		research.await(refused);
+		int runs = evaluations.runsIn("running").size() + evaluations.runsIn("done").size();
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> research.start(null, suite, FakeModelServer.MODEL, null, 4))
+			.isInstanceOf(UntrustedModelException.class)
+			.hasMessageContaining("No trusted backend serves 'fake-model'");
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> research.start(null, suite, "vault-model", FakeModelServer.MODEL, 4))
+			.as("nor may an untrusted model grade it")
+			.isInstanceOf(UntrustedModelException.class);
+		assertThat(evaluations.runsIn("running").size() + evaluations.runsIn("done").size()).as("no run created").isEqualTo(runs);
 		assertThat(backend.completions.get()).as("nothing reached the untrusted backend").isEqualTo(untrusted);
-		assertThat(evaluations.results(refused)).hasSize(20)
-			.allSatisfy(result -> assertThat(result.error()).contains("No trusted backend serves 'fake-model'"));
 
 		int trusted = vault.completions.get();
 		var run = research.start(null, suite, "vault-model", null, 4);
@@ -150,6 +154,25 @@ class EvaluationRunTests extends RunningFamiliar {
 		assertThat(vault.completions.get() - trusted).isEqualTo(20);
 		assertThat(backend.completions.get()).isEqualTo(untrusted);
 		assertThat(research.summary(run).graded()).isEqualTo(20);
+	}
+
+	@Test
+	void aBackendThatFailsOnceIsAskedAgainAndTheItemIsNotCountedWrong() throws Exception {
+		var answers = backend.script;
+		var failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+		backend.script = request -> request.toString().contains("What is 4 plus 4") && failedOnce.compareAndSet(false, true)
+				? FakeModelServer.FAIL : answers.apply(request);
+		var suite = research.upload(null, "addition", new StringReader(ADDITION), false);
+		int before = backend.completions.get();
+		var run = research.start(null, suite, FakeModelServer.MODEL, null, 4);
+		research.await(run);
+		assertThat(failedOnce).isTrue();
+		assertThat(backend.completions.get() - before).isEqualTo(21);
+		assertThat(research.progress(run).failed()).isZero();
+		assertThat(research.summary(run).correct()).isEqualTo(10);
+		assertThat(evaluations.results(run)).filteredOn(r -> r.itemId().equals("add-4"))
+			.singleElement()
+			.satisfies(r -> assertThat(r.correct()).isTrue());
 	}
 
 	@Test

@@ -34,6 +34,9 @@ public final class FakeModelServer implements AutoCloseable {
 
 	private final List<String> models;
 
+	/** What a {@link #script} returns to make the request fail with a 500. */
+	public static final String FAIL = "[fail-500]";
+
 	/** Requests for chat completions received. */
 	public final AtomicInteger completions = new AtomicInteger();
 
@@ -123,6 +126,10 @@ public final class FakeModelServer implements AutoCloseable {
 		}
 		var model = request.path("model").asText();
 		var scripted = script.apply(request);
+		if (FAIL.equals(scripted)) {
+			respond(exchange, 500, "{\"error\":{\"message\":\"the model crashed\",\"type\":\"server_error\"}}".getBytes());
+			return;
+		}
 		var tokens = tokens(scripted != null ? scripted : "Hello! You said: " + last);
 		int max = request.path("max_tokens").asInt(Integer.MAX_VALUE);
 		var finish = "stop";

@@ -22,6 +22,7 @@ import org.familiar.research.ResearchManagement;
 import org.familiar.research.RunProgress;
 import org.familiar.research.RunSummary;
 import org.familiar.research.SuiteItem;
+import org.familiar.research.UntrustedModelException;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -266,8 +267,8 @@ class ResearchApi {
 		return problem;
 	}
 
-	@ExceptionHandler(BadRequest.class)
-	ProblemDetail badRequest(BadRequest ex) {
+	@ExceptionHandler({ BadRequest.class, UntrustedModelException.class })
+	ProblemDetail badRequest(RuntimeException ex) {
 		return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
 	}
 

@@ -13,6 +13,7 @@ import org.familiar.identity.CallerPrincipal;
 import org.familiar.research.EvaluationNotFoundException;
 import org.familiar.research.InvalidSuiteException;
 import org.familiar.research.ResearchManagement;
+import org.familiar.research.UntrustedModelException;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -80,7 +81,7 @@ class ResearchPages {
 			research.start(me.caller(), suite, model, null, concurrency);
 			redirect.addFlashAttribute("notice", "Run started on " + model + ": it uses spare capacity, so chat stays fast.");
 		}
-		catch (EvaluationNotFoundException | ModelNotFoundException ex) {
+		catch (EvaluationNotFoundException | ModelNotFoundException | UntrustedModelException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/research";
@@ -119,7 +120,7 @@ class ResearchPages {
 					? model + " reproduced the suite's canary: it has most likely seen this suite. Its results on it are not to be trusted."
 					: model + " did not reproduce the canary: no sign that it has seen this suite.");
 		}
-		catch (IllegalArgumentException | ModelNotFoundException ex) {
+		catch (IllegalArgumentException | ModelNotFoundException | UntrustedModelException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/research";
