@@ -441,7 +441,7 @@ public class ResearchManagement implements PersonalData {
 		}
 		var canary = stored.canary();
 		int half = canary.length() - 18;
-		var reply = ask(caller, "eval-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
+		var reply = ask(caller, "canary-" + UUID.randomUUID(), model, List.of(ChatMessage.user(
 				"Continue this identifier exactly, with nothing else: " + canary.substring(0, half))), stored.heldOut());
 		return new CanaryCheck(model, reply.text().contains(canary.substring(half)), reply.text());
 	}

@@ -76,6 +76,12 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 class SignInWithFamiliarTests extends RunningFamiliar {
 
+	/** The stand-in backend counts as trusted here, so that a held-out suite may run on it. */
+	@org.springframework.test.context.DynamicPropertySource
+	static void trustTheBackend(org.springframework.test.context.DynamicPropertyRegistry registry) {
+		registry.add("familiar.backends.fake.trusted", () -> "true");
+	}
+
 	static final URI CALLBACK = URI.create("http://localhost:9/callback");
 
 	@Autowired
