@@ -478,7 +478,7 @@ public class ResearchManagement implements PersonalData {
 						continue;
 					}
 					slots.acquire();
-					if (cancelling.contains(run.id())) {
+					if (cancelling.contains(run.id()) || endedElsewhere(run.id())) {
 						break;
 					}
 					workers.execute(() -> {
@@ -505,6 +505,15 @@ public class ResearchManagement implements PersonalData {
 			active.remove(run.id());
 			cancelling.remove(run.id());
 		}
+	}
+
+	/** Whether the run was cancelled or deleted by another replica (or directly in the database). */
+	private boolean endedElsewhere(UUID run) {
+		if (evaluations.run(run).map(Evaluations.Run::status).filter(RUNNING::equals).isPresent()) {
+			return false;
+		}
+		cancelling.add(run); // its items in flight are dropped too
+		return true;
 	}
 
 	private void grade(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, boolean heldOut) {

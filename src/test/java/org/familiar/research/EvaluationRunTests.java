@@ -176,6 +176,31 @@ class EvaluationRunTests extends RunningFamiliar {
 	}
 
 	@Test
+	void aRunCancelledByAnotherReplicaStopsHereToo() throws Exception {
+		var answers = backend.script;
+		backend.script = request -> {
+			try {
+				Thread.sleep(100);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return answers.apply(request);
+		};
+		var suite = research.upload(null, "addition", new StringReader(ADDITION), false);
+		var run = research.start(null, suite, FakeModelServer.MODEL, null, 1);
+		org.awaitility.Awaitility.await().until(() -> research.progress(run).graded() >= 2);
+		// Another replica cancels it: only the database knows.
+		evaluations.finish(run, "cancelled", Instant.now());
+		research.await(run);
+		var progress = research.progress(run);
+		assertThat(progress.status()).isEqualTo("cancelled");
+		assertThat(progress.graded()).isLessThanOrEqualTo(4);
+		assertThat(progress.failed()).isZero();
+		assertThat(research.resumeUnfinished()).doesNotContain(run);
+	}
+
+	@Test
 	void theCanaryCheckFlagsAModelThatReproducesTheCanary() {
 		var owner = identity.addPerson("p" + UUID.randomUUID().toString().substring(0, 8), "correct horse", false, null);
 		var suite = research.upload(owner.id(), "addition", new StringReader(ADDITION), false);
