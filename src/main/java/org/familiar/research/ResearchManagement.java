@@ -288,6 +288,9 @@ public class ResearchManagement implements PersonalData {
 			if (run.suite().equals(suite) && RUNNING.equals(run.status())) {
 				cancel(caller, run.id());
 			}
+			if (run.suite().equals(suite)) {
+				ended.invalidate(run.id());
+			}
 		}
 		evaluations.deleteSuite(suite);
 	}
@@ -336,6 +339,7 @@ public class ResearchManagement implements PersonalData {
 	public void erase(PersonId person) {
 		var runs = evaluations.runsOf(person.value()).stream().map(Evaluations.Run::id).toList();
 		evaluations.erase(person.value());
+		ended.invalidateAll(runs);
 		Runnable stop = () -> runs.forEach(run -> {
 			var launch = active.get(run);
 			if (launch != null) {

@@ -195,8 +195,10 @@ class ResearchApiTests extends RunningFamiliar {
 		assertThat(unknownModel.statusCode()).isEqualTo(404);
 		assertThat(json.readTree(unknownModel.body()).path("detail").asText()).contains("no-such-model");
 		assertThat(send("POST", "/api/research/runs", annToken, "{\"suite\": ", "application/json").statusCode()).isEqualTo(400);
-		assertThat(send("POST", "/api/research/runs", annToken, "{\"model\": \"fake-model\"}", "application/json").statusCode())
-			.isEqualTo(400);
+		var noSuite = send("POST", "/api/research/runs", annToken, "{\"model\": \"fake-model\"}", "application/json");
+		assertThat(noSuite.statusCode()).isEqualTo(400);
+		assertThat(noSuite.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("problem+json"));
+		assertThat(json.readTree(noSuite.body()).path("detail").asText()).isEqualTo("'suite' and 'model' are required.");
 		assertThat(send("POST", "/api/research/runs", annToken, "{\"suite\": \"not-a-uuid\", \"model\": \"fake-model\"}",
 				"application/json").statusCode()).isEqualTo(400);
 		assertThat(read("/api/research/runs", annToken).path("data")).isEmpty();

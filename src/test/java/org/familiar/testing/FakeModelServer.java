@@ -120,16 +120,12 @@ public final class FakeModelServer implements AutoCloseable {
 		}
 		var messages = request.path("messages");
 		var last = messages.isEmpty() ? "" : messages.get(messages.size() - 1).path("content").asText();
-		if (last.contains("[fail-500]")) {
+		var scripted = script.apply(request);
+		if (last.contains(FAIL) || FAIL.equals(scripted)) {
 			respond(exchange, 500, "{\"error\":{\"message\":\"the model crashed\",\"type\":\"server_error\"}}".getBytes());
 			return;
 		}
 		var model = request.path("model").asText();
-		var scripted = script.apply(request);
-		if (FAIL.equals(scripted)) {
-			respond(exchange, 500, "{\"error\":{\"message\":\"the model crashed\",\"type\":\"server_error\"}}".getBytes());
-			return;
-		}
 		var tokens = tokens(scripted != null ? scripted : "Hello! You said: " + last);
 		int max = request.path("max_tokens").asInt(Integer.MAX_VALUE);
 		var finish = "stop";

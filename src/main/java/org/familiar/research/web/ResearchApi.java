@@ -41,6 +41,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
@@ -126,7 +127,7 @@ class ResearchApi {
 			@RequestParam(name = "held_out", defaultValue = "false") boolean heldOut, InputStream body) throws IOException {
 		var caller = researcher(me);
 		if (name.isBlank() || name.length() > 200) {
-			throw new BadRequest("'name' must be 1 to 200 characters.");
+			throw badRequest("'name' must be 1 to 200 characters.");
 		}
 		try (var reader = new InputStreamReader(body, StandardCharsets.UTF_8)) {
 			var id = research.upload(caller.person(), name.strip(), reader, heldOut);
@@ -159,7 +160,7 @@ class ResearchApi {
 	ResearchManagement.CanaryCheck canary(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id,
 			@RequestBody CanaryRequest body) {
 		if (body.model() == null || body.model().isBlank()) {
-			throw new BadRequest("'model' is required.");
+			throw badRequest("'model' is required.");
 		}
 		return research.canaryCheck(researcher(me), id, body.model());
 	}
@@ -169,7 +170,7 @@ class ResearchApi {
 	ResponseEntity<RunJson> start(@AuthenticationPrincipal CallerPrincipal me, @RequestBody RunRequest body) {
 		var caller = researcher(me);
 		if (body.suite() == null || body.model() == null || body.model().isBlank()) {
-			throw new BadRequest("'suite' and 'model' are required.");
+			throw badRequest("'suite' and 'model' are required.");
 		}
 		var run = research.start(caller, body.suite(), body.model(), body.graderModel(),
 				body.concurrency() == null ? 4 : body.concurrency());
@@ -240,7 +241,7 @@ class ResearchApi {
 	@GetMapping("/compare")
 	ComparisonJson compare(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(name = "run") List<UUID> runs) {
 		if (runs.isEmpty() || runs.size() > 10) {
-			throw new BadRequest("Give 1 to 10 'run' ids.");
+			throw badRequest("Give 1 to 10 'run' ids.");
 		}
 		var comparison = research.compare(researcher(me), runs);
 		return new ComparisonJson(comparison.runs().stream().map(RunJson::of).toList(), comparison.meanLatencyMs(),
@@ -252,12 +253,9 @@ class ResearchApi {
 		return me.caller();
 	}
 
-	/** A request that is malformed in a way the types do not catch. */
-	static final class BadRequest extends RuntimeException {
-
-		BadRequest(String message) {
-			super(message);
-		}
+	/** A request malformed in a way the types do not catch: a 400 problem detail (Spring's own handling). */
+	private static ResponseStatusException badRequest(String detail) {
+		return new ResponseStatusException(HttpStatus.BAD_REQUEST, detail);
 	}
 
 	@ExceptionHandler(InvalidSuiteException.class)
@@ -267,8 +265,8 @@ class ResearchApi {
 		return problem;
 	}
 
-	@ExceptionHandler({ BadRequest.class, UntrustedModelException.class })
-	ProblemDetail badRequest(RuntimeException ex) {
+	@ExceptionHandler(UntrustedModelException.class)
+	ProblemDetail untrusted(UntrustedModelException ex) {
 		return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
 	}
 
