@@ -13,8 +13,27 @@
   let conversation = main.dataset.conversation || null;
   let controller = null;
 
+  // Messages and replies are untrusted (a reply can carry a prompt-injected page's markup): no
+  // data-* or hx-* attribute (htmx acts on both), no event handler, no style, no form controls or
+  // other active elements, and links and images only by http(s) or to this site.
+  DOMPurify.addHook('uponSanitizeAttribute', (node, data) => {
+    const name = data.attrName.toLowerCase();
+    if (name.startsWith('data-') || name.startsWith('hx-') || name.startsWith('on')) data.keepAttr = false;
+    // Only marked's code-block language, so a reply cannot dress itself up as Familiar's own controls.
+    if (name === 'class' && !/^language-[\w+#-]+$/.test(data.attrValue)) data.keepAttr = false;
+  });
+  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A') node.setAttribute('rel', 'noopener noreferrer nofollow');
+  });
+  const untrusted = {
+    ALLOW_DATA_ATTR: false,
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+    FORBID_TAGS: ['form', 'input', 'button', 'textarea', 'select', 'option', 'style', 'iframe', 'frame', 'object',
+      'embed', 'base', 'link', 'meta', 'dialog', 'template', 'svg', 'math', 'audio', 'video', 'source'],
+    FORBID_ATTR: ['style', 'id', 'name', 'form', 'formaction', 'action', 'srcset'],
+  };
   const render = (element, text) => {
-    element.innerHTML = DOMPurify.sanitize(marked.parse(text));
+    element.innerHTML = DOMPurify.sanitize(marked.parse(text), untrusted);
     element.querySelectorAll('pre code').forEach((block) => hljs.highlightElement(block));
   };
   document.querySelectorAll('.md').forEach((element) => render(element, element.textContent));

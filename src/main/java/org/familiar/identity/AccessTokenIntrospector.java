@@ -8,7 +8,10 @@ import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.oauth2.core.OAuth2AuthenticatedPrincipal;
 import org.springframework.security.oauth2.server.resource.introspection.BadOpaqueTokenException;
 import org.springframework.security.oauth2.server.resource.introspection.OpaqueTokenIntrospector;
+import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * Turns a bearer token into a {@link Caller} for Spring Security's resource server support, so
@@ -21,17 +24,40 @@ public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
 
 	private final ConnectedApps apps;
 
-	AccessTokenIntrospector(IdentityManagement identity, ConnectedApps apps) {
+	private final GuessThrottle throttle;
+
+	AccessTokenIntrospector(IdentityManagement identity, ConnectedApps apps, GuessThrottle throttle) {
 		this.identity = identity;
 		this.apps = apps;
+		this.throttle = throttle;
 	}
 
-	/** A personal access token ({@code fam_…}), or an access token Familiar issued to an app. */
+	/**
+	 * A personal access token ({@code fam_…}), or an access token Familiar issued to an app. An
+	 * address that sent too many invalid tokens is refused before the lookup.
+	 * @throws GuessesThrottledException while the address must wait
+	 */
 	@Override
 	public OAuth2AuthenticatedPrincipal introspect(String token) {
+		var address = clientAddress();
+		if (address != null) {
+			var wait = throttle.tokenWait(address);
+			if (wait.isPositive()) {
+				throw new GuessesThrottledException(wait);
+			}
+		}
 		var caller = token.startsWith(IdentityManagement.TOKEN_PREFIX) ? identity.authenticate(token) : apps.authenticate(token);
+		if (caller.isEmpty() && address != null) {
+			throttle.tokenFailed(address);
+		}
 		return caller.map(TokenPrincipal::new)
 			.orElseThrow(() -> new BadOpaqueTokenException("The access token is not valid or has been revoked."));
+	}
+
+	/** The caller's address (after a trusted proxy's X-Forwarded-For, see server.forward-headers-strategy). */
+	private static @Nullable String clientAddress() {
+		return RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes request
+				? request.getRequest().getRemoteAddr() : null;
 	}
 
 	record TokenPrincipal(Caller caller) implements OAuth2AuthenticatedPrincipal, CallerPrincipal {

@@ -1,13 +1,19 @@
 package org.familiar.identity;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.web.SecurityFilterChain;
-import org.springframework.security.web.authentication.HttpStatusEntryPoint;
+import org.springframework.security.web.csrf.CsrfTokenRepository;
 
 /**
  * {@code /api/**} (usage, memories, …) takes a bearer token or the web app's session. Requests
@@ -19,12 +25,36 @@ class ApiAccess {
 
 	@Bean
 	@Order(50)
-	SecurityFilterChain api(HttpSecurity http, AccessTokenIntrospector tokens) throws Exception {
+	SecurityFilterChain api(HttpSecurity http, AccessTokenIntrospector tokens, CsrfTokenRepository csrfTokens)
+			throws Exception {
 		return http.securityMatcher("/api/**")
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
-			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens)))
-			.csrf(csrf -> csrf.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null))
-			.exceptionHandling(handling -> handling.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
+			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens))
+				.authenticationEntryPoint(ApiAccess::unauthenticated))
+			.csrf(csrf -> csrf.csrfTokenRepository(csrfTokens)
+				.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null))
+			.headers(SecurityHeaders::apply)
+			.exceptionHandling(handling -> handling.authenticationEntryPoint(ApiAccess::unauthenticated))
 			.build();
+	}
+
+	/** 401 as problem details, or 429 with Retry-After for an address that guessed too many tokens. */
+	private static void unauthenticated(HttpServletRequest request, HttpServletResponse response,
+			AuthenticationException ex) throws IOException {
+		var throttled = ex instanceof GuessesThrottledException guesses ? guesses : null;
+		var status = throttled != null ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
+		var problem = ProblemDetail.forStatusAndDetail(status, throttled != null ? ex.getMessage()
+				: "Sign in, or send an access token: 'Authorization: Bearer YOUR_TOKEN'.");
+		response.setStatus(status.value());
+		if (throttled != null) {
+			response.setHeader("Retry-After", Long.toString(throttled.retryAfterSeconds()));
+		}
+		else {
+			response.setHeader("WWW-Authenticate", request.getHeader("Authorization") != null
+					? "Bearer error=\"invalid_token\"" : "Bearer");
+		}
+		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"" + status.getReasonPhrase()
+				+ "\",\"status\":" + status.value() + ",\"detail\":\"" + problem.getDetail() + "\"}");
 	}
 }

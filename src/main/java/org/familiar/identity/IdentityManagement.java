@@ -221,6 +221,16 @@ public class IdentityManagement {
 		return people.byUsername(normalise(username));
 	}
 
+	/** Records a wrong password for the account {@code username}, if there is one, for its person to see. */
+	void signInFailed(String username, String address) {
+		people.signInFailed(normalise(username), clock.instant(), address);
+	}
+
+	/** The wrong passwords tried on the person's account since they last signed in; then forgotten. */
+	Optional<FailedSignIns> signedIn(PersonId person) {
+		return people.takeFailedSignIns(person);
+	}
+
 	/**
 	 * Issues a personal access token. The returned secret is the only copy.
 	 */

@@ -76,6 +76,31 @@ class People {
 		return jdbc.sql("update person set plan = :plan where id = :id").param("plan", plan).param("id", person.value()).update() == 1;
 	}
 
+	void signInFailed(String username, Instant at, String from) {
+		jdbc.sql("""
+				update person set failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in_at = :at,
+				  last_failed_sign_in_from = :from where username = :username""")
+			.param("at", utc(at))
+			.param("from", from.length() > 64 ? from.substring(0, 64) : from)
+			.param("username", username)
+			.update();
+	}
+
+	/** The failed sign-ins recorded for the person, which are then forgotten. */
+	Optional<FailedSignIns> takeFailedSignIns(PersonId person) {
+		var failed = jdbc.sql("""
+				select failed_sign_ins, last_failed_sign_in_at, last_failed_sign_in_from from person
+				where id = :id and failed_sign_ins > 0""")
+			.param("id", person.value())
+			.query((rs, n) -> new FailedSignIns(rs.getInt(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
+					rs.getString(3)))
+			.optional();
+		failed.ifPresent(f -> jdbc.sql("update person set failed_sign_ins = 0 where id = :id")
+			.param("id", person.value())
+			.update());
+		return failed;
+	}
+
 	boolean delete(PersonId person) {
 		return jdbc.sql("delete from person where id = :id").param("id", person.value()).update() == 1;
 	}

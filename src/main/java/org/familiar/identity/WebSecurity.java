@@ -17,6 +17,12 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.logout.SecurityContextLogoutHandler;
 import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.web.authentication.SavedRequestAwareAuthenticationSuccessHandler;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
+import org.springframework.security.web.csrf.CsrfTokenRepository;
+import org.springframework.security.web.savedrequest.CookieRequestCache;
+import org.springframework.security.web.savedrequest.RequestCache;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /** Sessions for the web app: form login, CSRF, and the first-run page until an account exists. */
@@ -29,7 +35,11 @@ class WebSecurity {
 
 	@Bean
 	@Order(100)
-	SecurityFilterChain webApp(HttpSecurity http, IdentityManagement identity) throws Exception {
+	SecurityFilterChain webApp(HttpSecurity http, IdentityManagement identity, GuessThrottle throttle,
+			CsrfTokenRepository csrfTokens, RequestCache requestCache) throws Exception {
+		var signedIn = new SavedRequestAwareAuthenticationSuccessHandler();
+		signedIn.setDefaultTargetUrl("/chat");
+		signedIn.setRequestCache(requestCache);
 		return http
 			.authorizeHttpRequests(requests -> requests.requestMatchers(PUBLIC)
 				.permitAll()
@@ -37,11 +47,80 @@ class WebSecurity {
 				.hasRole("ADMIN")
 				.anyRequest()
 				.authenticated())
-			.formLogin(form -> form.loginPage("/login").defaultSuccessUrl("/chat", false))
+			.formLogin(form -> form.loginPage("/login")
+				.successHandler((request, response, authentication) -> {
+					throttle.signedIn(authentication.getName(), request.getRemoteAddr());
+					if (authentication.getPrincipal() instanceof SignedInPerson person) {
+						identity.signedIn(person.caller().person())
+							.ifPresent(failed -> request.getSession().setAttribute(FailedSignIns.SESSION_ATTRIBUTE, failed));
+					}
+					signedIn.onAuthenticationSuccess(request, response, authentication);
+				})
+				.failureHandler((request, response, exception) -> {
+					var username = request.getParameter("username");
+					if (username != null && !username.isBlank()) {
+						throttle.signInFailed(username, request.getRemoteAddr());
+						if (exception instanceof BadCredentialsException) {
+							identity.signInFailed(username, request.getRemoteAddr());
+						}
+					}
+					response.sendRedirect(request.getContextPath() + "/login?error");
+				}))
 			.logout(logout -> logout.logoutSuccessUrl("/login?signed-out"))
+			.headers(SecurityHeaders::apply)
+			// No session until someone signs in: the CSRF token and the page to return to live in cookies.
+			.csrf(csrf -> csrf.csrfTokenRepository(csrfTokens))
+			.requestCache(cache -> cache.requestCache(requestCache))
 			.addFilterBefore(new FirstRun(identity), UsernamePasswordAuthenticationFilter.class)
+			.addFilterBefore(new SignInThrottling(throttle), UsernamePasswordAuthenticationFilter.class)
 			.addFilterBefore(new DeletedAccounts(identity), AuthorizationFilter.class)
 			.build();
+	}
+
+	/** The web app's CSRF tokens, shared by every chain that checks them (web, /api, consent forms). */
+	@Bean
+	CsrfTokenRepository csrfTokens() {
+		var tokens = new CookieCsrfTokenRepository();
+		tokens.setCookieCustomizer(cookie -> cookie.sameSite("Lax"));
+		return tokens;
+	}
+
+	/** Where to go back to after signing in (an authorization request, say), kept in a cookie. */
+	@Bean
+	RequestCache requestCache() {
+		return new CookieRequestCache();
+	}
+
+	/**
+	 * Refuses a sign-in attempt, before its password is even checked, while the account or the
+	 * address must wait ({@link GuessThrottle}); the login page says for how long.
+	 */
+	static final class SignInThrottling extends OncePerRequestFilter {
+
+		private final GuessThrottle throttle;
+
+		SignInThrottling(GuessThrottle throttle) {
+			this.throttle = throttle;
+		}
+
+		@Override
+		protected boolean shouldNotFilter(HttpServletRequest request) {
+			return !"POST".equals(request.getMethod())
+					|| !request.getRequestURI().substring(request.getContextPath().length()).equals("/login");
+		}
+
+		@Override
+		protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+				throws ServletException, IOException {
+			var username = request.getParameter("username");
+			var wait = username == null ? java.time.Duration.ZERO : throttle.signInWait(username, request.getRemoteAddr());
+			if (wait.isPositive()) {
+				long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+				response.sendRedirect(request.getContextPath() + "/login?throttled=" + seconds);
+				return;
+			}
+			chain.doFilter(request, response);
+		}
 	}
 
 	@Bean

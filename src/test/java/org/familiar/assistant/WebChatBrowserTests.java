@@ -2,7 +2,6 @@ package org.familiar.assistant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.IdentityManagement;
+import org.familiar.testing.Chromium;
 import org.familiar.testing.FakeModelServer;
 import org.familiar.testing.TestHome;
 import org.junit.jupiter.api.AfterAll;
@@ -26,9 +26,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -58,22 +55,7 @@ class WebChatBrowserTests {
 
 	@BeforeAll
 	static void openBrowser() throws IOException {
-		var chromium = System.getProperty("familiar.test.chromium", "/usr/bin/chromium");
-		var chromedriver = System.getProperty("familiar.test.chromedriver", "/usr/bin/chromedriver");
-		if (!new File(chromium).canExecute() || !new File(chromedriver).canExecute()) {
-			throw new IllegalStateException("The web UI tests need Chromium and its driver: apt-get install chromium "
-					+ "chromium-driver (.ci/run does), or point -Dfamiliar.test.chromium / -Dfamiliar.test.chromedriver at them.");
-		}
-		var options = new ChromeOptions();
-		options.setBinary(chromium);
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-				"--no-first-run", "--window-size=1280,900",
-				"--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
-		var service = new ChromeDriverService.Builder()
-			.usingDriverExecutable(new File(chromedriver))
-			.build();
-		browser = new ChromeDriver(service, options);
+		browser = Chromium.open();
 	}
 
 	@AfterAll

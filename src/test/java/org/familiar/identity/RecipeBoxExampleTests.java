@@ -81,7 +81,7 @@ class RecipeBoxExampleTests extends RunningFamiliar {
 		assertThat(consent.body()).contains("<span>Recipe Box</span> wants to use your Familiar");
 		var approved = browser.post("/oauth2/authorize", "client_id", WebSession.field(consent.body(), "client_id"), "state",
 				WebSession.field(consent.body(), "state"), "scope", "profile", "scope", "familiar.assistant", "scope",
-				"familiar.memory.read", "familiar_cap", "100000");
+				"familiar.memory.read", "familiar_cap", "100000", "_csrf", WebSession.csrf(consent.body()));
 		// Back at the sample, which exchanges the code and shows who signed in.
 		url = WebSession.location(approved);
 		response = browser.get(url);

@@ -363,9 +363,30 @@ class SignInWithFamiliarTests extends RunningFamiliar {
 		assertThat(consentUrl).contains("/oauth2/consent");
 		var page = browser.get(consentUrl);
 		assertThat(page.body()).contains("Kitchen Speaker").contains(device.getUserCode().getValue());
+		assertThat(browser.post("/oauth2/device_verification", "client_id", app.clientId(), "state",
+				WebSession.field(page.body(), "state"), "user_code", device.getUserCode().getValue(), "scope",
+				"familiar.assistant").statusCode()).as("a consent without the page's CSRF token").isEqualTo(403);
 		var approved = browser.post("/oauth2/device_verification", "client_id", app.clientId(), "state",
-				WebSession.field(page.body(), "state"), "user_code", device.getUserCode().getValue(), "scope", "familiar.assistant");
+				WebSession.field(page.body(), "state"), "user_code", device.getUserCode().getValue(), "scope", "familiar.assistant",
+				"_csrf", WebSession.csrf(page.body()));
 		assertThat(WebSession.location(approved)).endsWith("/activated");
+
+		// The attack: the person has approved this device app once; another device of the same app
+		// (the attacker's) gets a code, and the person's browser is made to open its verification link
+		// from another site. That shows the consent page and approves nothing.
+		var attacker = DeviceAuthorizationResponse.parse(new DeviceAuthorizationRequest(provider.getDeviceAuthorizationEndpointURI(),
+				new ClientID(app.clientId()), new Scope("familiar.assistant")).toHTTPRequest().send()).toSuccessResponse();
+		var link = browser.get("/oauth2/device_verification?user_code=" + attacker.getUserCode().getValue());
+		assertThat(WebSession.location(link)).contains("/oauth2/consent");
+		var shown = browser.get(WebSession.location(link));
+		assertThat(shown.body()).contains("Kitchen Speaker").contains(attacker.getUserCode().getValue())
+			.contains("(already allowed)").contains("id=\"allow\"");
+		// A forged consent (right state, read off nothing but guessed fields) without the CSRF token fails too.
+		assertThat(browser.post("/oauth2/device_verification", "client_id", app.clientId(), "state",
+				WebSession.field(shown.body(), "state"), "user_code", attacker.getUserCode().getValue(), "scope",
+				"familiar.assistant").statusCode()).isEqualTo(403);
+		assertThat(tokenError(new DeviceCodeGrant(attacker.getDeviceCode()), app.clientId(), null).getCode())
+			.as("the attacker's device has no token").isEqualTo("authorization_pending");
 
 		var tokens = token(grant, app.clientId(), null);
 		assertThat(openai(tokens.getOIDCTokens().getAccessToken().getValue()).chat().completions().create(ask("Timer for eggs"))
@@ -504,6 +525,10 @@ class SignInWithFamiliarTests extends RunningFamiliar {
 		assertThat(page.statusCode()).isEqualTo(200);
 		var form = new java.util.ArrayList<>(List.of("client_id", WebSession.field(page.body(), "client_id"), "state",
 				WebSession.field(page.body(), "state"), "familiar_cap", cap));
+		// Without the page's CSRF token the same consent is refused.
+		assertThat(browser.post("/oauth2/authorize", form.toArray(String[]::new)).statusCode()).isEqualTo(403);
+		form.add("_csrf");
+		form.add(WebSession.csrf(page.body()));
 		scopes.forEach(scope -> {
 			form.add("scope");
 			form.add(scope);

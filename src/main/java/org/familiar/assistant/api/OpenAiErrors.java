@@ -10,6 +10,7 @@ import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ModelNotFoundException;
+import org.familiar.identity.GuessesThrottledException;
 import org.familiar.plans.PlanForbiddenException;
 import org.familiar.plans.QuotaExceededException;
 import java.time.Duration;
@@ -171,6 +172,14 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@Override
 	public void commence(HttpServletRequest request, HttpServletResponse response, AuthenticationException ex)
 			throws IOException {
+		if (ex instanceof GuessesThrottledException throttled) {
+			response.setStatus(HttpStatus.TOO_MANY_REQUESTS.value());
+			response.setHeader("Retry-After", Long.toString(throttled.retryAfterSeconds()));
+			response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+			json.writeValue(response.getOutputStream(),
+					OpenAiError.of(ex.getMessage(), "invalid_request_error", null, "too_many_invalid_tokens"));
+			return;
+		}
 		boolean invalid = ex instanceof InvalidBearerTokenException;
 		var message = invalid ? "Incorrect API key provided, or it has been revoked."
 				: "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.";

@@ -11,6 +11,7 @@ import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationProvider;
 import org.familiar.identity.AppCapChosen;
 import org.familiar.identity.CallerPrincipal;
+import org.familiar.identity.SecurityHeaders;
 import org.familiar.identity.SigningKeys;
 import org.familiar.identity.Scopes;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
@@ -36,7 +37,11 @@ import org.springframework.security.oauth2.server.authorization.config.annotatio
 import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
 import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
 import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceVerificationAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.csrf.CsrfFilter;
+import org.springframework.security.web.csrf.CsrfTokenRepository;
+import org.springframework.security.web.savedrequest.RequestCache;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
 import org.springframework.security.web.util.matcher.MediaTypeRequestMatcher;
 
@@ -96,8 +101,8 @@ class AuthorizationServer {
 	@ConditionalOnWebApplication
 	SecurityFilterChain authorizationServerEndpoints(HttpSecurity http, RegisteredClientRepository clients,
 			AuthorizationServerSettings settings, ConnectedApps apps, HashedAuthorizations authorizations,
-			PasswordEncoder passwords, ApplicationEventPublisher events)
-			throws Exception {
+			PasswordEncoder passwords, ApplicationEventPublisher events, OAuth2AuthorizationConsentService consents,
+			CsrfTokenRepository csrfTokens, RequestCache requestCache) throws Exception {
 		var server = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		var devices = new DeviceClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint());
 		Consumer<OAuth2AuthorizationConsentAuthenticationContext> capChosen = context -> capChosen(context, events);
@@ -125,14 +130,24 @@ class AuthorizationServer {
 						.sendRedirect(request.getContextPath() + "/activated"))
 					.errorResponseHandler((request, response, exception) -> response
 						.sendRedirect(request.getContextPath() + "/activate?error"))
-					.authenticationProviders(providers -> providers.forEach(provider -> {
-						if (provider instanceof OAuth2DeviceAuthorizationConsentAuthenticationProvider consent) {
-							consent.setAuthorizationConsentCustomizer(capChosen);
-						}
-					})))
+					.authenticationProviders(providers -> {
+						// A device is approved on the consent page only, never by the verification link alone.
+						providers.replaceAll(provider -> provider instanceof OAuth2DeviceVerificationAuthenticationProvider
+								? new OAuth2DeviceVerificationAuthenticationProvider(clients, authorizations,
+										new AlwaysAskForDevices(consents))
+								: provider);
+						providers.forEach(provider -> {
+							if (provider instanceof OAuth2DeviceAuthorizationConsentAuthenticationProvider consent) {
+								consent.setAuthorizationConsentCustomizer(capChosen);
+							}
+						});
+					}))
 				.clientAuthentication(authentication -> authentication.authenticationConverter(devices)
 					.authenticationProvider(devices)))
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+			.headers(SecurityHeaders::apply)
+			.addFilterAfter(new ConsentForms(csrfTokens, settings), CsrfFilter.class)
+			.requestCache(cache -> cache.requestCache(requestCache))
 			.exceptionHandling(exceptions -> exceptions.defaultAuthenticationEntryPointFor(
 					new LoginUrlAuthenticationEntryPoint("/login"), new MediaTypeRequestMatcher(MediaType.TEXT_HTML)))
 			// Spring Authorization Server asks for JWT bearer tokens at userinfo; app access tokens

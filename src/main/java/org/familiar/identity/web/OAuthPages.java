@@ -1,10 +1,12 @@
 package org.familiar.identity.web;
 
+import jakarta.servlet.http.HttpServletResponse;
 import java.security.Principal;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.familiar.identity.ConnectedApps;
 import org.familiar.identity.Scopes;
+import org.familiar.identity.SecurityHeaders;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.oauth2.core.oidc.OidcScopes;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
@@ -38,9 +40,11 @@ class OAuthPages {
 	}
 
 	@GetMapping("/oauth2/consent")
-	String consent(Principal principal, Model model, @RequestParam(name = "client_id") String clientId,
+	String consent(Principal principal, Model model, HttpServletResponse response, @RequestParam(name = "client_id") String clientId,
 			@RequestParam String scope, @RequestParam String state,
 			@RequestParam(name = "user_code", required = false) @Nullable String userCode) {
+		// Apps' logos come from their own sites; everything else stays as strict as on every page.
+		response.setHeader("Content-Security-Policy", SecurityHeaders.policy("'self' data: https:"));
 		var client = clients.findByClientId(clientId);
 		if (client == null) {
 			model.addAttribute("error", "No app is registered as " + clientId + ".");
