@@ -54,6 +54,7 @@ class ApiAccess {
 					? "Bearer error=\"invalid_token\"" : "Bearer");
 		}
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		response.setCharacterEncoding("UTF-8");
 		response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"" + status.getReasonPhrase()
 				+ "\",\"status\":" + status.value() + ",\"detail\":\"" + problem.getDetail() + "\"}");
 	}

@@ -22,8 +22,18 @@ public final class WebSession {
 
 	private final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
 
-	public WebSession(int port) {
+	/** Sent with every request: a proxy's X-Forwarded-For or X-Forwarded-Proto, say. */
+	private final String[] headers;
+
+	/** @param headers names and values, alternately, sent with every request */
+	public WebSession(int port, String... headers) {
 		this.base = "http://localhost:" + port;
+		this.headers = headers;
+	}
+
+	/** The cookies this browser holds for Familiar, as the server set them. */
+	public java.util.List<java.net.HttpCookie> cookies() {
+		return ((CookieManager) http.cookieHandler().orElseThrow()).getCookieStore().getCookies();
 	}
 
 	public URI url(String pathOrUrl) {
@@ -76,6 +86,13 @@ public final class WebSession {
 	}
 
 	private HttpResponse<String> send(HttpRequest request) {
+		if (headers.length > 0) {
+			var builder = HttpRequest.newBuilder(request, (name, value) -> true);
+			for (int i = 0; i < headers.length; i += 2) {
+				builder.header(headers[i], headers[i + 1]);
+			}
+			request = builder.build();
+		}
 		try {
 			return http.send(request, HttpResponse.BodyHandlers.ofString());
 		}
