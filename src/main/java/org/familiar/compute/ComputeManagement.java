@@ -181,7 +181,7 @@ public class ComputeManagement {
 					}
 					long start = System.nanoTime();
 					try {
-						var result = entry.backend.chat(request, route.upstreamModel(), sink);
+						var result = entry.backend.chat(request, route.upstreamModel(), sink, settings.capacity().disconnectCheck());
 						entry.breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
 						return result;
 					}

@@ -19,4 +19,15 @@ public interface TokenSink {
 	default boolean callerGone() {
 		return false;
 	}
+
+	/**
+	 * Whether this sink writes nothing to its caller until the reply is complete (a plain, not
+	 * streamed, API response). Such a caller's departure shows nowhere, so while the backend works
+	 * {@link #callerGone()} is also polled from another thread (never at the same time as this
+	 * sink's other methods, and not after {@code chat} returned), and the generation is cancelled
+	 * when it answers {@code true}.
+	 */
+	default boolean silentUntilDone() {
+		return false;
+	}
 }

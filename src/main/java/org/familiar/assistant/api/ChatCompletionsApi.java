@@ -125,6 +125,11 @@ class ChatCompletionsApi {
 				public boolean callerGone() {
 					return ClientConnection.closed(httpRequest);
 				}
+
+				@Override
+				public boolean silentUntilDone() {
+					return true;
+				}
 			});
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return null;

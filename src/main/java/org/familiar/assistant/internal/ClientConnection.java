@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
  * writes or reads. Tomcat can do a non-blocking read for us ({@link ActionCode#AVAILABLE} with
  * {@code true}); once the request body has been read, any byte or end-of-stream there means the
  * client closed its side (or pipelined another request, which no HTTP client we serve does). The
- * check is used only while a request waits for capacity, from the request's own thread. On other
- * servers it answers "connected" and a departed client is noticed at the first write instead.
+ * check is used while a request waits for capacity, from the request's own thread, and while a
+ * plain (not streamed) request runs, from compute's caller watch while the request's thread waits
+ * for the backend and touches neither the request nor the response. On other servers it answers
+ * "connected" and a departed client is noticed at the first write instead.
  */
 public final class ClientConnection {
 

@@ -1,5 +1,6 @@
 package org.familiar.compute.backend;
 
+import java.time.Duration;
 import java.util.List;
 import org.familiar.compute.BackendException;
 import org.familiar.compute.ChatRequest;
@@ -32,15 +33,35 @@ public abstract class ChatBackend implements AutoCloseable {
 	 * @throws BackendException if the backend could not serve the request
 	 */
 	public final ChatResult chat(ChatRequest request, String upstreamModel, TokenSink sink) {
+		return chat(request, upstreamModel, sink, Duration.ofMillis(200));
+	}
+
+	/**
+	 * As {@link #chat(ChatRequest, String, TokenSink)}; a {@link TokenSink#silentUntilDone() silent}
+	 * sink's caller is checked every {@code check}, and the backend's work cancelled when it left.
+	 */
+	public final ChatResult chat(ChatRequest request, String upstreamModel, TokenSink sink, Duration check) {
 		var generation = new Generation(request, name, sink);
+		var watch = sink.silentUntilDone() ? new CallerWatch(generation, sink, check) : null;
 		try {
 			generate(request, upstreamModel, generation);
 		}
 		catch (BackendException ex) {
+			if (generation.cancelled()) {
+				return generation.result();
+			}
 			throw ex;
 		}
 		catch (RuntimeException ex) {
+			if (generation.cancelled()) {
+				return generation.result();
+			}
 			throw generation.failed("Backend '" + name + "' failed: " + ex.getMessage(), ex);
+		}
+		finally {
+			if (watch != null) {
+				watch.stop();
+			}
 		}
 		return generation.result();
 	}

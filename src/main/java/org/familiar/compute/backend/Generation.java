@@ -27,7 +27,10 @@ public final class Generation {
 
 	private int chunks;
 
-	private boolean cancelled;
+	/** Set by the adapter's thread (the sink failed) or by the caller watch (the caller left). */
+	private volatile boolean cancelled;
+
+	private volatile @Nullable Runnable onCancel;
 
 	private FinishReason finishReason = FinishReason.STOP;
 
@@ -64,6 +67,27 @@ public final class Generation {
 
 	public boolean cancelled() {
 		return cancelled;
+	}
+
+	/**
+	 * What stops the backend's work at once when the caller leaves while the adapter waits (an
+	 * HTTP call's {@code cancel}); the adapter then sees its call fail and must return, not throw,
+	 * when {@link #cancelled()}.
+	 */
+	public void onCancel(Runnable stop) {
+		this.onCancel = stop;
+		if (cancelled) {
+			stop.run();
+		}
+	}
+
+	/** The caller left: stop generating; the result is {@link FinishReason#CANCELLED} with what was produced. */
+	void cancel() {
+		cancelled = true;
+		var stop = onCancel;
+		if (stop != null) {
+			stop.run();
+		}
 	}
 
 	public boolean started() {

@@ -85,6 +85,7 @@ public final class OpenAiBackend extends ChatBackend {
 			http.header("Authorization", authorization);
 		}
 		var call = client.newCall(http.build());
+		generation.onCancel(call::cancel);
 		try (Response response = call.execute()) {
 			if (!response.isSuccessful()) {
 				throw refused(response, generation);
@@ -107,9 +108,16 @@ public final class OpenAiBackend extends ChatBackend {
 			}
 		}
 		catch (InterruptedIOException ex) {
+			if (generation.cancelled()) {
+				return;
+			}
 			throw generation.failed("Backend '" + name() + "' took longer than its timeout: " + ex.getMessage(), ex);
 		}
 		catch (IOException ex) {
+			if (generation.cancelled()) {
+				// The caller left and the call was cancelled for it: not a backend failure.
+				return;
+			}
 			if (generation.started()) {
 				throw generation.failed("Backend '" + name() + "' dropped the connection mid-reply: " + message(ex), ex);
 			}
