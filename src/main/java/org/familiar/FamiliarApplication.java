@@ -3,6 +3,7 @@ package org.familiar;
 import org.familiar.cli.Cli;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.jackson.Jackson2ObjectMapperBuilderCustomizer;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import java.time.Clock;
 import org.springframework.context.annotation.Bean;
@@ -27,5 +28,11 @@ public class FamiliarApplication {
 	@Bean
 	Clock clock() {
 		return Clock.systemUTC();
+	}
+
+	/** Every JSON body bound to Familiar's types holds storable text ({@link WellFormedText}). */
+	@Bean
+	Jackson2ObjectMapperBuilderCustomizer wellFormedText() {
+		return builder -> builder.modulesToInstall(modules -> modules.add(WellFormedText.module()));
 	}
 }

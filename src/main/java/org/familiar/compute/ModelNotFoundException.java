@@ -1,6 +1,10 @@
 package org.familiar.compute;
 
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.ResponseStatus;
+
 /** No backend offers the model asked for. */
+@ResponseStatus(HttpStatus.NOT_FOUND)
 public class ModelNotFoundException extends RuntimeException {
 
 	private final String model;

@@ -58,7 +58,8 @@ class People {
 	}
 
 	List<Person> all() {
-		return jdbc.sql("select * from person order by username").query(People::row).stream().map(Row::person).toList();
+		// list(), not stream(): a JdbcClient stream holds its connection until closed.
+		return jdbc.sql("select * from person order by username").query(People::row).list().stream().map(Row::person).toList();
 	}
 
 	static OffsetDateTime utc(Instant instant) {

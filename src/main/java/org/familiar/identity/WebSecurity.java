@@ -74,7 +74,26 @@ class WebSecurity {
 			.addFilterBefore(new FirstRun(identity), UsernamePasswordAuthenticationFilter.class)
 			.addFilterBefore(new SignInThrottling(throttle), UsernamePasswordAuthenticationFilter.class)
 			.addFilterBefore(new DeletedAccounts(identity), AuthorizationFilter.class)
+			.addFilterBefore(new ErrorPageOnlyForErrors(), AuthorizationFilter.class)
 			.build();
+	}
+
+	/**
+	 * {@code /error} renders the error of another request; asked for itself it has no status to
+	 * show (Spring Boot would answer 500), so it is a page that does not exist.
+	 */
+	static final class ErrorPageOnlyForErrors extends OncePerRequestFilter {
+
+		@Override
+		protected boolean shouldNotFilter(HttpServletRequest request) {
+			return !request.getRequestURI().substring(request.getContextPath().length()).equals("/error");
+		}
+
+		@Override
+		protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+				throws IOException {
+			response.sendError(HttpServletResponse.SC_NOT_FOUND);
+		}
 	}
 
 	/** The web app's CSRF tokens, shared by every chain that checks them (web, /api, consent forms). */

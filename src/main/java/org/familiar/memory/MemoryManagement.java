@@ -468,8 +468,11 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 	}
 
 	private static String clean(String content) {
+		if (content.indexOf('\0') >= 0 || !java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(content)) {
+			throw new InvalidMemoryException("A memory is text: no NUL characters or unpaired surrogates.");
+		}
 		var text = content.strip().replaceAll("\\s+", " ");
-		if (text.isEmpty()) {
+		if (text.codePoints().noneMatch(MemoryManagement::visible)) {
 			throw new InvalidMemoryException("A memory needs some content.");
 		}
 		if (text.length() > MAX_LENGTH) {
@@ -479,7 +482,17 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 		return text;
 	}
 
-	private static List<String> cleanApps(List<String> apps) {
+	/** A character that shows: not a space, nor a control or formatting one (such as U+202E alone). */
+	private static boolean visible(int codePoint) {
+		int type = Character.getType(codePoint);
+		return !Character.isWhitespace(codePoint) && !Character.isSpaceChar(codePoint) && type != Character.CONTROL
+				&& type != Character.FORMAT && type != Character.UNASSIGNED;
+	}
+
+	private static List<String> cleanApps(List<@Nullable String> apps) {
+		if (apps.contains(null)) {
+			throw new InvalidMemoryException("'apps' lists app ids; null is not one.");
+		}
 		var clean = apps.stream().map(String::strip).filter(a -> !a.isEmpty()).distinct().toList();
 		for (var app : clean) {
 			if (app.contains(",") || app.length() > 100) {

@@ -59,6 +59,24 @@ public final class WebSession {
 			.build());
 	}
 
+	/**
+	 * Sends any request with this browser's cookies.
+	 * @param headers names and values, alternately
+	 */
+	public HttpResponse<String> send(String method, String pathOrUrl, String contentType, byte[] body, String... headers) {
+		var request = HttpRequest.newBuilder(url(pathOrUrl))
+			.method(method, body.length == 0 && method.equals("GET") ? HttpRequest.BodyPublishers.noBody()
+					: HttpRequest.BodyPublishers.ofByteArray(body))
+			.timeout(java.time.Duration.ofSeconds(30));
+		if (!contentType.isEmpty()) {
+			request.header("Content-Type", contentType);
+		}
+		for (int i = 0; i < headers.length; i += 2) {
+			request.header(headers[i], headers[i + 1]);
+		}
+		return send(request.build());
+	}
+
 	/** Signs in on /login and returns where the login sent the browser. */
 	public String signIn(String username, String password) {
 		var login = get("/login");

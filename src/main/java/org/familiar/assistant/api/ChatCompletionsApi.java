@@ -182,8 +182,11 @@ class ChatCompletionsApi {
 		return recall.system() == null ? request : request.withMessages(recall.prependTo(request.messages()));
 	}
 
-	private static ChatMessage toMessage(ChatCompletionRequest.Message message, int index) {
+	private static ChatMessage toMessage(ChatCompletionRequest.@Nullable Message message, int index) {
 		var param = "messages[" + index + "]";
+		if (message == null) {
+			throw new InvalidRequestException("Invalid type for '" + param + "': expected an object, but got null.", param);
+		}
 		var role = switch (message.role() == null ? "" : message.role()) {
 			case "system", "developer" -> ChatMessage.Role.SYSTEM;
 			case "user" -> ChatMessage.Role.USER;
@@ -224,7 +227,12 @@ class ChatCompletionsApi {
 		}
 		if (stop.isArray()) {
 			var stops = new ArrayList<String>();
-			stop.forEach(s -> stops.add(s.asText()));
+			for (var element : stop) {
+				if (!element.isTextual()) {
+					throw new InvalidRequestException("'stop' must be a string or an array of strings.", "stop");
+				}
+				stops.add(element.textValue());
+			}
 			return stops;
 		}
 		throw new InvalidRequestException("'stop' must be a string or an array of strings.", "stop");

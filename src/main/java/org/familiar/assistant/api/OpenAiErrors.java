@@ -58,7 +58,9 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 		if (RequestSizeLimit.tooLarge(ex)) {
 			return tooLarge();
 		}
-		var detail = ex.getMostSpecificCause().getMessage();
+		// Jackson's own message names the field and the position; without a cause the body was empty
+		// (Spring's message then names the handler method, which is no business of the client's).
+		var detail = ex.getCause() == null ? "the body is empty" : ex.getMostSpecificCause().getMessage();
 		if (detail != null && detail.contains("\n")) {
 			detail = detail.substring(0, detail.indexOf('\n'));
 		}

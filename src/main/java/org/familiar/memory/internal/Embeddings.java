@@ -1,5 +1,7 @@
 package org.familiar.memory.internal;
 
+import org.familiar.memory.InvalidMemoryException;
+
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import ai.onnxruntime.OrtEnvironment;
@@ -47,9 +49,17 @@ public class Embeddings {
 		return loaded;
 	}
 
-	/** The embedding of a memory's text. */
+	/**
+	 * The embedding of a memory's text.
+	 * @throws InvalidMemoryException if the tokenizer keeps nothing of it (only U+FFFD, say)
+	 */
 	public float[] passage(String text) {
-		return unit(model().embed(text).content().vector());
+		try {
+			return unit(model().embed(text).content().vector());
+		}
+		catch (IllegalArgumentException nothingToEmbed) {
+			throw new InvalidMemoryException("A memory needs words or signs Familiar can read; this one has none.");
+		}
 	}
 
 	/** The embedding of a question to search memories with. */
