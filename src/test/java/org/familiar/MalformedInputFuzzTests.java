@@ -64,7 +64,8 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 
 	String token;
 
-	String registrarToken;
+	/** A fresh registrar token: Spring Authorization Server takes one back once it has registered a client. */
+	java.util.function.Supplier<String> registrarToken;
 
 	String clientId;
 
@@ -79,10 +80,9 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 		var registrar = apps.registerRegistrar(null, "Fuzz registrar");
 		var basic = "Basic " + Base64.getEncoder().encodeToString((registrar.app().clientId() + ":" + registrar.secret())
 			.getBytes(StandardCharsets.UTF_8));
-		var granted = browser.send("POST", "/oauth2/token", "application/x-www-form-urlencoded",
+		registrarToken = () -> browser.send("POST", "/oauth2/token", "application/x-www-form-urlencoded",
 				("grant_type=client_credentials&scope=" + ConnectedApps.CLIENT_CREATE).getBytes(StandardCharsets.UTF_8),
-				"Authorization", basic);
-		registrarToken = granted.body().replaceAll(".*\"access_token\":\"([^\"]+)\".*", "$1");
+				"Authorization", basic).body().replaceAll(".*\"access_token\":\"([^\"]+)\".*", "$1");
 
 		for (var mapping : mvc.getHandlerMethods().entrySet()) {
 			fuzz(mapping.getKey(), mapping.getValue());
@@ -144,7 +144,8 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 	private void authorizationServer() {
 		var tokenFields = List.of("grant_type", "code", "redirect_uri", "client_id", "code_verifier", "refresh_token",
 				"device_code", "scope", "client_secret", "resource");
-		formsTo("POST", "/oauth2/token", tokenFields, "grant_type=authorization_code&client_id=" + clientId + "&code=x&code=y");
+		formsTo("POST", "/oauth2/token", tokenFields, "grant_type=authorization_code&client_id=" + clientId
+				+ "&code=x&code=y&code_verifier=abcdefghijabcdefghijabcdefghijabcdefghij12345&redirect_uri=http://127.0.0.1:9/cb");
 		formsTo("POST", "/oauth2/token", tokenFields, "grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id="
 				+ clientId + "&device_code=a&device_code=b");
 		formsTo("POST", "/oauth2/device_authorization", List.of("client_id", "scope"), "client_id=" + clientId + "&client_id=x");
@@ -163,7 +164,19 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 				{"client_name":"Registered","redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code"],
 				 "response_types":["code"],"token_endpoint_auth_method":"none","scope":"openid profile familiar.assistant",
 				 "logo_uri":"https://app.example/logo.png"}""", 120)) {
-			send("POST", "/connect/register", "", "application/json", bytes, "Authorization", "Bearer " + registrarToken);
+			send("POST", "/connect/register", "", "application/json", bytes, "Authorization", "Bearer " + registrarToken.get());
+		}
+		// Valid but oversized registrations (the database's column sizes must not show through).
+		var longText = "a".repeat(3000);
+		for (var oversized : List.of(
+				"{\"client_name\":\"" + longText + "\",\"redirect_uris\":[\"https://app.example/cb\"]}",
+				"{\"client_name\":\"Long\",\"redirect_uris\":[\"https://app.example/" + longText + "\"]}",
+				"{\"client_name\":\"Long\",\"redirect_uris\":[\"https://app.example/cb\"],\"logo_uri\":\"https://app.example/" + longText + "\"}",
+				"{\"client_name\":\"Long\",\"redirect_uris\":[\"https://app.example/cb\"],\"scope\":\"" + "openid ".repeat(500) + "\"}",
+				"{\"client_name\":\"Many\",\"redirect_uris\":[" + "\"https://app.example/cb\",".repeat(300) + "\"https://app.example/x\"]}",
+				"{\"client_name\":\"\",\"redirect_uris\":[\"https://app.example/cb\"]}")) {
+			send("POST", "/connect/register", "", "application/json", oversized.getBytes(StandardCharsets.UTF_8),
+					"Authorization", "Bearer " + registrarToken.get());
 		}
 		for (var path : List.of("/.well-known/openid-configuration", "/oauth2/jwks", "/userinfo", "/error", "/actuator/health")) {
 			formsTo("GET", path, List.of("x"), "a=b");

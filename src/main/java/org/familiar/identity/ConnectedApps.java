@@ -138,14 +138,19 @@ public class ConnectedApps {
 	public RegisteredClient fromRegistration(org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration registration) {
 		var converted = new org.springframework.security.oauth2.server.authorization.oidc.converter.OidcClientRegistrationRegisteredClientConverter()
 			.convert(registration);
-		for (var uri : converted.getRedirectUris()) {
-			try {
-				checkRedirect(uri);
-			}
-			catch (InvalidAccountException ex) {
-				throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
-						new org.springframework.security.oauth2.core.OAuth2Error("invalid_redirect_uri", ex.getMessage(), null));
-			}
+		try {
+			checkRedirects(List.copyOf(converted.getRedirectUris()));
+			checkRedirects(List.copyOf(converted.getPostLogoutRedirectUris()));
+		}
+		catch (InvalidAccountException ex) {
+			throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+					new org.springframework.security.oauth2.core.OAuth2Error("invalid_redirect_uri", ex.getMessage(), null));
+		}
+		var name = converted.getClientName() == null ? "" : converted.getClientName().strip();
+		if (name.isEmpty() || name.length() > 100) {
+			throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+					new org.springframework.security.oauth2.core.OAuth2Error("invalid_client_metadata",
+							"client_name has 1 to 100 characters.", null));
 		}
 		var confidential = !converted.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE);
 		var requested = converted.getScopes().stream().filter(SCOPES::contains).toList();
@@ -193,7 +198,7 @@ public class ConnectedApps {
 			throw new InvalidAccountException("An app's name has 1 to 100 characters.");
 		}
 		var uris = redirectUris.stream().map(String::strip).filter(u -> !u.isEmpty()).distinct().toList();
-		uris.forEach(ConnectedApps::checkRedirect);
+		checkRedirects(uris);
 		if (uris.isEmpty() && !device) {
 			throw new InvalidAccountException("Give at least one redirect URI, or make it a device app.");
 		}
@@ -366,6 +371,14 @@ public class ConnectedApps {
 				List.copyOf(client.getRedirectUris()),
 				!client.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE),
 				client.getAuthorizationGrantTypes().contains(AuthorizationGrantType.DEVICE_CODE), logo, owner, createdAt);
+	}
+
+	/** Each URI acceptable, and all of them together within what is stored (1,000 characters). */
+	private static void checkRedirects(List<String> uris) {
+		uris.forEach(ConnectedApps::checkRedirect);
+		if (String.join(",", uris).length() > 1000) {
+			throw new InvalidAccountException("The redirect URIs come to more than 1,000 characters; register fewer.");
+		}
 	}
 
 	private static void checkRedirect(String uri) {

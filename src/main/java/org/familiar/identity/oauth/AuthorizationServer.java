@@ -1,6 +1,15 @@
 package org.familiar.identity.oauth;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.server.ServletServerHttpResponse;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.http.converter.OAuth2ErrorHttpMessageConverter;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.familiar.identity.ConnectedApps;
@@ -117,7 +126,7 @@ class AuthorizationServer {
 							registration.setRegisteredClientConverter(apps::fromRegistration);
 							registration.setPasswordEncoder(passwords);
 						}
-					}))))
+					})).errorResponseHandler(AuthorizationServer::registrationError)))
 				.authorizationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
 					.authenticationProviders(providers -> providers.forEach(provider -> {
 						if (provider instanceof OAuth2AuthorizationConsentAuthenticationProvider consent) {
@@ -147,6 +156,7 @@ class AuthorizationServer {
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
 			.headers(SecurityHeaders::apply)
 			.addFilterAfter(new ConsentForms(csrfTokens, settings), CsrfFilter.class)
+			.addFilterAfter(new SingleValuedParameters(settings), CsrfFilter.class)
 			.requestCache(cache -> cache.requestCache(requestCache))
 			.exceptionHandling(exceptions -> exceptions.defaultAuthenticationEntryPointFor(
 					new LoginUrlAuthenticationEntryPoint("/login"), new MediaTypeRequestMatcher(MediaType.TEXT_HTML)))
@@ -155,6 +165,28 @@ class AuthorizationServer {
 			.oauth2ResourceServer(resource -> resource.jwt(jwt -> jwt.decoder(token -> bearer(token, authorizations))));
 		return http.build();
 	}
+
+	/**
+	 * Dynamic registration's errors as RFC 7591 wants them, without what Spring Authorization Server
+	 * puts in a description when storing failed (the SQL statement, the database's message).
+	 */
+	private static void registrationError(HttpServletRequest request, HttpServletResponse response,
+			AuthenticationException exception) throws IOException {
+		var error = exception instanceof OAuth2AuthenticationException oauth ? oauth.getError()
+				: new OAuth2Error("invalid_client_metadata");
+		var description = error.getDescription();
+		if (description == null || INTERNALS.matcher(description).find()) {
+			description = "The registration could not be stored: check client_name, redirect_uris and the other metadata.";
+		}
+		var status = "invalid_token".equals(error.getErrorCode()) ? HttpStatus.UNAUTHORIZED
+				: "insufficient_scope".equals(error.getErrorCode()) ? HttpStatus.FORBIDDEN : HttpStatus.BAD_REQUEST;
+		response.setStatus(status.value());
+		new OAuth2ErrorHttpMessageConverter().write(new OAuth2Error(error.getErrorCode(), description, null), null,
+				new ServletServerHttpResponse(response));
+	}
+
+	private static final java.util.regex.Pattern INTERNALS = java.util.regex.Pattern
+		.compile("SQL|PreparedStatement|Exception|jdbc|constraint", java.util.regex.Pattern.CASE_INSENSITIVE);
 
 	/** Any active access token this server issued (a person's app token, or a registrar's), as a bearer. */
 	private static Jwt bearer(String token, HashedAuthorizations authorizations) {
