@@ -11,7 +11,7 @@ import org.springframework.web.multipart.MultipartException;
 /**
  * Failures of a request's form that Spring MVC leaves as server errors, as 400s for every
  * controller (each module maps its own exceptions; Spring Boot's problem-details handler the
- * standard ones).
+ * standard ones, an oversized upload among them: 413).
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)

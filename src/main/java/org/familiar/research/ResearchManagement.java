@@ -102,8 +102,11 @@ public class ResearchManagement implements PersonalData {
 	private record Launch(Thread thread, Instant at, int gradedBefore) {
 	}
 
+	private final ResearchSettings settings;
+
 	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans,
-			IdentityManagement identity, Clock clock) {
+			IdentityManagement identity, Clock clock, ResearchSettings settings) {
+		this.settings = settings;
 		this.evaluations = evaluations;
 		this.compute = compute;
 		this.plans = plans;
@@ -116,7 +119,10 @@ public class ResearchManagement implements PersonalData {
 	 * @throws InvalidSuiteException listing every problem by line
 	 */
 	public UUID upload(@Nullable PersonId owner, String name, Reader jsonl, boolean heldOut) {
-		var suite = SuiteParser.parse(name, jsonl);
+		if (name.isBlank() || name.length() > 200 || name.indexOf('\0') >= 0) {
+			throw new InvalidSuiteException(List.of("A suite's name has 1 to 200 characters (and no NUL)."));
+		}
+		var suite = SuiteParser.parse(name, jsonl, settings.maxSuiteItems());
 		var id = UUID.randomUUID();
 		var canary = "FAMILIAR-CANARY-" + UUID.randomUUID();
 		evaluations.addSuite(new Evaluations.StoredSuite(id, owner == null ? null : owner.value(), name, heldOut, canary,

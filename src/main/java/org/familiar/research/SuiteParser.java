@@ -34,13 +34,19 @@ public final class SuiteParser {
 
 	private static final Pattern LETTER = Pattern.compile("[A-Za-z]");
 
-	private static final int MAX_ITEMS = 100_000;
-
 	private SuiteParser() {
 	}
 
-	/** @throws InvalidSuiteException listing every problem, by line */
+	/** As {@link #parse(String, Reader, int)} with the default limit of 20,000 items. */
 	public static Suite parse(String name, Reader reader) {
+		return parse(name, reader, 20_000);
+	}
+
+	/**
+	 * @param maxItems the most items a suite may have
+	 * @throws InvalidSuiteException listing every problem, by line
+	 */
+	public static Suite parse(String name, Reader reader, int maxItems) {
 		var items = new ArrayList<SuiteItem>();
 		var problems = new ArrayList<String>();
 		var ids = new HashSet<String>();
@@ -57,8 +63,9 @@ public final class SuiteParser {
 					if (!ids.add(item.id())) {
 						problems.add("line " + number + ": id '" + item.id() + "' appears more than once");
 					}
-					else if (items.size() == MAX_ITEMS) {
-						problems.add("line " + number + ": a suite holds at most " + MAX_ITEMS + " items");
+					else if (items.size() == maxItems) {
+						problems.add("line " + number + ": a suite holds at most " + maxItems
+								+ " items (familiar.research.max-suite-items)");
 						break;
 					}
 					else {

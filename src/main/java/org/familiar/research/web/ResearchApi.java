@@ -19,6 +19,8 @@ import org.familiar.research.EvaluationNotFoundException;
 import org.familiar.research.HeldOutException;
 import org.familiar.research.InvalidSuiteException;
 import org.familiar.research.ResearchManagement;
+import org.familiar.research.ResearchSettings;
+import org.springframework.util.unit.DataSize;
 import org.familiar.research.RunProgress;
 import org.familiar.research.RunSummary;
 import org.familiar.research.SuiteItem;
@@ -58,8 +60,11 @@ class ResearchApi {
 
 	private final ResearchManagement research;
 
-	ResearchApi(ResearchManagement research) {
+	private final ResearchSettings settings;
+
+	ResearchApi(ResearchManagement research, ResearchSettings settings) {
 		this.research = research;
+		this.settings = settings;
 	}
 
 	@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -129,7 +134,7 @@ class ResearchApi {
 		if (name.isBlank() || name.length() > 200) {
 			throw badRequest("'name' must be 1 to 200 characters.");
 		}
-		try (var reader = new InputStreamReader(body, StandardCharsets.UTF_8)) {
+		try (var reader = new InputStreamReader(new AtMost(body, settings.maxSuiteSize().toBytes()), StandardCharsets.UTF_8)) {
 			var id = research.upload(caller.person(), name.strip(), reader, heldOut);
 			return ResponseEntity.created(URI.create("/api/research/suites/" + id)).body(SuiteJson.of(research.suite(caller, id)));
 		}
@@ -256,6 +261,54 @@ class ResearchApi {
 	/** A request malformed in a way the types do not catch: a 400 problem detail (Spring's own handling). */
 	private static ResponseStatusException badRequest(String detail) {
 		return new ResponseStatusException(HttpStatus.BAD_REQUEST, detail);
+	}
+
+	@ExceptionHandler(SuiteTooLarge.class)
+	ProblemDetail tooLarge(SuiteTooLarge ex) {
+		return ProblemDetail.forStatusAndDetail(HttpStatus.PAYLOAD_TOO_LARGE, ex.getMessage());
+	}
+
+	/** The upload went past familiar.research.max-suite-size. */
+	static final class SuiteTooLarge extends java.io.IOException {
+
+		SuiteTooLarge(long limit) {
+			super("A suite file has at most " + DataSize.ofBytes(limit).toMegabytes()
+					+ " MB (familiar.research.max-suite-size).");
+		}
+	}
+
+	/** A body read no further than {@code limit} bytes: past it, {@link SuiteTooLarge}. */
+	private static final class AtMost extends java.io.FilterInputStream {
+
+		private final long limit;
+
+		private long read;
+
+		AtMost(InputStream in, long limit) {
+			super(in);
+			this.limit = limit;
+		}
+
+		@Override
+		public int read() throws IOException {
+			int b = super.read();
+			count(b < 0 ? 0 : 1);
+			return b;
+		}
+
+		@Override
+		public int read(byte[] buffer, int offset, int length) throws IOException {
+			int n = super.read(buffer, offset, length);
+			count(Math.max(n, 0));
+			return n;
+		}
+
+		private void count(int n) throws SuiteTooLarge {
+			read += n;
+			if (read > limit) {
+				throw new SuiteTooLarge(limit);
+			}
+		}
 	}
 
 	@ExceptionHandler(InvalidSuiteException.class)
