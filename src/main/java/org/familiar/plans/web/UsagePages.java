@@ -64,11 +64,27 @@ class UsagePages {
 	ResponseEntity<byte[]> csv(@AuthenticationPrincipal CallerPrincipal me) throws IOException {
 		var report = plans.report(me.caller().person());
 		CsvSchema schema = CSV.schemaFor(UsageReport.Request.class).withHeader();
-		var body = CSV.writer(schema).writeValueAsBytes(report.requests());
+		var rows = report.requests().stream().map(UsagePages::spreadsheetSafe).toList();
+		var body = CSV.writer(schema).writeValueAsBytes(rows);
 		return ResponseEntity.ok()
 			.contentType(new MediaType("text", "csv"))
 			.header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"familiar-usage.csv\"")
 			.body(body);
+	}
+
+	/**
+	 * The row with every text cell safe to open in a spreadsheet: app and token names are chosen by
+	 * others, and a cell starting with = + - @ (or a tab or carriage return) would run as a formula
+	 * (OWASP's CSV injection advice: a leading apostrophe makes it text).
+	 */
+	static UsageReport.Request spreadsheetSafe(UsageReport.Request row) {
+		return new UsageReport.Request(row.at(), cell(row.requestId()), cell(row.source()), cell(row.model()),
+				cell(row.backend()), cell(row.workload()), row.promptTokens(), row.completionTokens(), row.chargedTokens(),
+				row.energyWh(), cell(row.outcome()));
+	}
+
+	static String cell(String text) {
+		return !text.isEmpty() && "=+-@\t\r".indexOf(text.charAt(0)) >= 0 ? "'" + text : text;
 	}
 
 	@PostMapping("/usage/caps")
