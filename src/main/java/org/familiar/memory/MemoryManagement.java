@@ -490,7 +490,8 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 	}
 
 	private static List<String> cleanApps(List<@Nullable String> apps) {
-		if (apps.contains(null)) {
+		// Not apps.contains(null): immutable lists throw on it.
+		if (apps.stream().anyMatch(java.util.Objects::isNull)) {
 			throw new InvalidMemoryException("'apps' lists app ids; null is not one.");
 		}
 		var clean = apps.stream().map(String::strip).filter(a -> !a.isEmpty()).distinct().toList();
