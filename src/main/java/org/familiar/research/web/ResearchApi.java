@@ -20,6 +20,7 @@ import org.familiar.research.HeldOutException;
 import org.familiar.research.InvalidSuiteException;
 import org.familiar.research.ResearchManagement;
 import org.familiar.research.ResearchSettings;
+import org.apache.commons.io.input.BoundedInputStream;
 import org.springframework.util.unit.DataSize;
 import org.familiar.research.RunProgress;
 import org.familiar.research.RunSummary;
@@ -134,7 +135,16 @@ class ResearchApi {
 		if (name.isBlank() || name.length() > 200) {
 			throw badRequest("'name' must be 1 to 200 characters.");
 		}
-		try (var reader = new InputStreamReader(new AtMost(body, settings.maxSuiteSize().toBytes()), StandardCharsets.UTF_8)) {
+		long limit = settings.maxSuiteSize().toBytes();
+		// One byte past the limit may be read: a file of exactly the limit passes.
+		var bounded = BoundedInputStream.builder()
+			.setInputStream(body)
+			.setMaxCount(limit + 1)
+			.setOnMaxCount((max, count) -> {
+				throw new SuiteTooLarge(limit);
+			})
+			.get();
+		try (var reader = new InputStreamReader(bounded, StandardCharsets.UTF_8)) {
 			var id = research.upload(caller.person(), name.strip(), reader, heldOut);
 			return ResponseEntity.created(URI.create("/api/research/suites/" + id)).body(SuiteJson.of(research.suite(caller, id)));
 		}
@@ -277,39 +287,6 @@ class ResearchApi {
 		}
 	}
 
-	/** A body read no further than {@code limit} bytes: past it, {@link SuiteTooLarge}. */
-	private static final class AtMost extends java.io.FilterInputStream {
-
-		private final long limit;
-
-		private long read;
-
-		AtMost(InputStream in, long limit) {
-			super(in);
-			this.limit = limit;
-		}
-
-		@Override
-		public int read() throws IOException {
-			int b = super.read();
-			count(b < 0 ? 0 : 1);
-			return b;
-		}
-
-		@Override
-		public int read(byte[] buffer, int offset, int length) throws IOException {
-			int n = super.read(buffer, offset, length);
-			count(Math.max(n, 0));
-			return n;
-		}
-
-		private void count(int n) throws SuiteTooLarge {
-			read += n;
-			if (read > limit) {
-				throw new SuiteTooLarge(limit);
-			}
-		}
-	}
 
 	@ExceptionHandler(InvalidSuiteException.class)
 	ProblemDetail invalid(InvalidSuiteException ex) {
