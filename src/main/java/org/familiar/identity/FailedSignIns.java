@@ -11,4 +11,13 @@ public record FailedSignIns(int count, Instant lastAt, String lastFrom) {
 
 	/** The session attribute that holds them from sign-in until the first page shows them. */
 	public static final String SESSION_ATTRIBUTE = "familiar.failedSignIns";
+
+	private static final java.time.format.DateTimeFormatter UTC = java.time.format.DateTimeFormatter
+		.ofPattern("yyyy-MM-dd HH:mm 'UTC'")
+		.withZone(java.time.ZoneOffset.UTC);
+
+	/** When the latest attempt was, for people: {@code 2026-12-01 07:41 UTC}. */
+	public String lastAtUtc() {
+		return UTC.format(lastAt);
+	}
 }
