@@ -45,7 +45,7 @@ class OAuthPages {
 			@RequestParam(name = "user_code", required = false) @Nullable String userCode) {
 		// Apps' logos come from their own sites; everything else stays as strict as on every page.
 		response.setHeader("Content-Security-Policy", SecurityHeaders.policy("'self' data: https:"));
-		var client = clients.findByClientId(clientId);
+		var client = clientId.isBlank() ? null : clients.findByClientId(clientId);
 		if (client == null) {
 			model.addAttribute("error", "No app is registered as " + clientId + ".");
 			return "identity/consent";
