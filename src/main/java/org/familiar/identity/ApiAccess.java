@@ -2,11 +2,13 @@ package org.familiar.identity;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -25,22 +27,23 @@ class ApiAccess {
 
 	@Bean
 	@Order(50)
-	SecurityFilterChain api(HttpSecurity http, AccessTokenIntrospector tokens, CsrfTokenRepository csrfTokens)
-			throws Exception {
+	SecurityFilterChain api(HttpSecurity http, AccessTokenIntrospector tokens, CsrfTokenRepository csrfTokens,
+			ObjectMapper json) throws Exception {
+		AuthenticationEntryPoint unauthenticated = (request, response, ex) -> unauthenticated(request, response, ex, json);
 		return http.securityMatcher("/api/**")
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
 			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens))
-				.authenticationEntryPoint(ApiAccess::unauthenticated))
+				.authenticationEntryPoint(unauthenticated))
 			.csrf(csrf -> csrf.csrfTokenRepository(csrfTokens)
 				.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null))
 			.headers(SecurityHeaders::apply)
-			.exceptionHandling(handling -> handling.authenticationEntryPoint(ApiAccess::unauthenticated))
+			.exceptionHandling(handling -> handling.authenticationEntryPoint(unauthenticated))
 			.build();
 	}
 
 	/** 401 as problem details, or 429 with Retry-After for an address that guessed too many tokens. */
 	private static void unauthenticated(HttpServletRequest request, HttpServletResponse response,
-			AuthenticationException ex) throws IOException {
+			AuthenticationException ex, ObjectMapper json) throws IOException {
 		var throttled = ex instanceof GuessesThrottledException guesses ? guesses : null;
 		var status = throttled != null ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
 		var problem = ProblemDetail.forStatusAndDetail(status, throttled != null ? ex.getMessage()
@@ -54,8 +57,6 @@ class ApiAccess {
 					? "Bearer error=\"invalid_token\"" : "Bearer");
 		}
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-		response.setCharacterEncoding("UTF-8");
-		response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"" + status.getReasonPhrase()
-				+ "\",\"status\":" + status.value() + ",\"detail\":\"" + problem.getDetail() + "\"}");
+		json.writeValue(response.getOutputStream(), problem);
 	}
 }
