@@ -168,13 +168,40 @@ public class PlansManagement implements PersonalData {
 		return request.withMaxTokens(reply);
 	}
 
-	/** Generous on purpose (three characters a token, plus a chat template's framing): it is a cap. */
+	/**
+	 * An upper bound of the prompt's tokens in any language: its UTF-8 bytes (a byte-level BPE or
+	 * byte-fallback tokenizer never makes a token of less than a byte), plus a chat template's
+	 * framing. A Chinese character is three bytes and about one token; an English word about five
+	 * bytes and one token. Characters a token would be no bound: Chinese is about one a token.
+	 */
 	static long estimatePrompt(ChatRequest request) {
-		long chars = 0;
+		long bytes = 0;
 		for (ChatMessage message : request.messages()) {
-			chars += message.content().length();
+			bytes += utf8Length(message.content());
 		}
-		return chars / 3 + 8L * request.messages().size() + 8;
+		return bytes + 8L * request.messages().size() + 8;
+	}
+
+	/** The UTF-8 length of {@code text}, without encoding it. */
+	static long utf8Length(String text) {
+		long bytes = 0;
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			if (c < 0x80) {
+				bytes++;
+			}
+			else if (c < 0x800) {
+				bytes += 2;
+			}
+			else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+				bytes += 4;
+				i++;
+			}
+			else {
+				bytes += 3;
+			}
+		}
+		return bytes;
 	}
 
 	/** The caller's usage in their plan's current window. */

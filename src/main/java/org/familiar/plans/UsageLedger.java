@@ -7,6 +7,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
@@ -29,13 +31,22 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Repository
 class UsageLedger {
 
+	private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UsageLedger.class);
+
 	private final JdbcClient db;
 
 	private final TransactionTemplate transactions;
 
-	UsageLedger(JdbcClient db, TransactionTemplate transactions) {
+	/** Tokens charged beyond what was reserved: should stay zero (the reservation is an upper bound). */
+	private final Counter overshoot;
+
+	UsageLedger(JdbcClient db, TransactionTemplate transactions, MeterRegistry meters) {
 		this.db = db;
 		this.transactions = transactions;
+		this.overshoot = Counter.builder("familiar.ledger.overshoot")
+			.baseUnit("tokens")
+			.description("Tokens a request used beyond its reservation (charged all the same)")
+			.register(meters);
 	}
 
 	/** A request to reserve for. */
@@ -222,7 +233,15 @@ class UsageLedger {
 		if (settled) {
 			return false;
 		}
-		long charged = Math.min(hold.tokens(), settlement.promptTokens() + settlement.completionTokens());
+		// What the backend reported, exactly: never capped at the reservation. A hold of nothing is a
+		// plan's free fallback model.
+		long used = settlement.promptTokens() + settlement.completionTokens();
+		long charged = hold.tokens() == 0 ? 0 : used;
+		if (hold.tokens() > 0 && used > hold.tokens()) {
+			overshoot.increment(used - hold.tokens());
+			log.warn("Request {} used {} tokens, {} more than it reserved; charged in full", settlement.requestId(), used,
+					used - hold.tokens());
+		}
 		db.sql("""
 				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
 				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)

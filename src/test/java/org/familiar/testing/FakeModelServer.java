@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A stand-in for an external OpenAI-compatible model server (the one fake the project allows),
  * used by tests and by {@code bench/}. It replies {@code "Hello! You said: <last user message>"}
- * word by word, and misbehaves on cue: a last message containing {@code [fail-mid]} gets three
+ * word by word (a character at a time in Chinese, Japanese and the like, and it counts their tokens
+ * so too), and misbehaves on cue: a last message containing {@code [fail-mid]} gets three
  * tokens and then a dropped connection, {@code [fail-500]} a 500, {@code [slow]} 200 ms per token.
  *
  * <p>Run alone: {@code java -cp target/test-classes:... org.familiar.testing.FakeModelServer PORT [DELAY_MS]}.
@@ -133,12 +134,12 @@ public final class FakeModelServer implements AutoCloseable {
 			tokens = tokens.subList(0, max);
 			finish = "length";
 		}
-		// Roughly what a real tokenizer and chat template give: four characters a token, three per message.
-		int chars = 0;
+		// Roughly what a real tokenizer and chat template give: four Latin characters a token, but one
+		// a character for Chinese, Japanese and the like, and three per message.
+		int promptTokens = 3 * messages.size();
 		for (var message : messages) {
-			chars += message.path("content").asText().length();
+			promptTokens += promptTokens(message.path("content").asText());
 		}
-		int promptTokens = chars / 4 + 3 * messages.size();
 		long delay = last.contains("[slow]") ? 200 : tokenDelayMillis;
 		if (!request.path("stream").asBoolean()) {
 			var body = JSON.createObjectNode().put("id", "fake-1").put("object", "chat.completion").put("created", 0).put("model", model);
@@ -198,17 +199,40 @@ public final class FakeModelServer implements AutoCloseable {
 		out.flush();
 	}
 
-	/** Splits into word tokens, each keeping its leading space, so joining them restores the text. */
+	/**
+	 * Splits into word tokens, each keeping its leading space, and each character beyond Latin
+	 * script its own token (as real tokenizers roughly do), so joining them restores the text.
+	 */
 	static List<String> tokens(String text) {
 		var tokens = new ArrayList<String>();
 		int start = 0;
-		for (int i = 1; i <= text.length(); i++) {
-			if (i == text.length() || text.charAt(i) == ' ') {
+		for (int i = 0; i < text.length(); i = text.offsetByCodePoints(i, 1)) {
+			int c = text.codePointAt(i);
+			boolean wide = c >= 0x2E80;
+			if (i > start && (c == ' ' || wide || text.codePointBefore(i) >= 0x2E80)) {
 				tokens.add(text.substring(start, i));
 				start = i;
 			}
 		}
+		if (start < text.length()) {
+			tokens.add(text.substring(start));
+		}
 		return tokens;
+	}
+
+	/** A prompt's tokens: a quarter of its Latin characters, and one for each character beyond. */
+	static int promptTokens(String text) {
+		int latin = 0;
+		int wide = 0;
+		for (int i = 0; i < text.length(); i = text.offsetByCodePoints(i, 1)) {
+			if (text.codePointAt(i) >= 0x2E80) {
+				wide++;
+			}
+			else {
+				latin++;
+			}
+		}
+		return latin / 4 + wide;
 	}
 
 	private static void respond(HttpExchange exchange, int status, byte[] body) throws IOException {

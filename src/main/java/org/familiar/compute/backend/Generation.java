@@ -120,12 +120,25 @@ public final class Generation {
 		return new TokenUsage(estimatePromptTokens(request), chunks, false);
 	}
 
-	/** About four characters a token, plus a few for each message's framing. */
+	/**
+	 * For a backend that reports no usage: about four Latin characters a token, one token for each
+	 * character of the scripts beyond (CJK and the like, U+2E80 on), plus a few for each message's
+	 * framing.
+	 */
 	static int estimatePromptTokens(ChatRequest request) {
-		int chars = 0;
+		int latin = 0;
+		int wide = 0;
 		for (ChatMessage message : request.messages()) {
-			chars += message.content().length();
+			var text = message.content();
+			for (int i = 0; i < text.length(); i++) {
+				if (text.charAt(i) >= 0x2E80 && !Character.isLowSurrogate(text.charAt(i))) {
+					wide++;
+				}
+				else if (!Character.isSurrogate(text.charAt(i))) {
+					latin++;
+				}
+			}
 		}
-		return chars / 4 + 4 * request.messages().size();
+		return latin / 4 + wide + 4 * request.messages().size();
 	}
 }
