@@ -91,6 +91,16 @@ class OpenAiApiTests {
 	}
 
 	@Test
+	void retrievesOneModelAndSaysWhichAreNotServed() {
+		var model = openai.models().retrieve(com.openai.models.models.ModelRetrieveParams.builder().model(FakeModelServer.MODEL).build());
+		assertThat(model.id()).isEqualTo(FakeModelServer.MODEL);
+		assertThat(model.ownedBy()).as("the backend serving it, as the list says").isEqualTo(openai.models().list().data().stream()
+			.filter(m -> m.id().equals(FakeModelServer.MODEL)).findFirst().orElseThrow().ownedBy());
+		assertThatThrownBy(() -> openai.models().retrieve(com.openai.models.models.ModelRetrieveParams.builder().model("no-such-model").build()))
+			.isInstanceOfSatisfying(NotFoundException.class, ex -> assertThat(ex.code()).contains("model_not_found"));
+	}
+
+	@Test
 	void completesWithoutStreaming() {
 		var completion = openai.chat().completions().create(ask(FakeModelServer.MODEL, "hi"));
 		assertThat(completion.choices().getFirst().message().content()).contains("Hello! You said: hi");

@@ -20,6 +20,7 @@ import org.familiar.compute.ChatResult;
 import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
+import org.familiar.compute.ModelNotFoundException;
 import org.familiar.compute.TokenSink;
 import org.familiar.identity.Caller;
 import org.familiar.identity.ScopeMissingException;
@@ -33,6 +34,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.security.authentication.InsufficientAuthenticationException;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -87,6 +89,19 @@ class ChatCompletionsApi {
 			}
 		}
 		return new ChatCompletionResponses.ModelList("list", data);
+	}
+
+	/** One model, as the SDKs' {@code models.retrieve} asks for it; 404 {@code model_not_found} if no backend serves it. */
+	@GetMapping("/models/{id}")
+	ChatCompletionResponses.Model model(@PathVariable String id) {
+		Caller.of(SecurityContextHolder.getContext().getAuthentication())
+			.ifPresent(caller -> ScopeMissingException.require(caller, Scopes.ASSISTANT));
+		return compute.models()
+			.stream()
+			.filter(model -> model.id().equals(id))
+			.findFirst()
+			.map(model -> new ChatCompletionResponses.Model(model.id(), "model", 0, model.backend()))
+			.orElseThrow(() -> new ModelNotFoundException(id));
 	}
 
 	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
