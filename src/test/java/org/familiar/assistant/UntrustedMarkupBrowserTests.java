@@ -118,6 +118,10 @@ class UntrustedMarkupBrowserTests extends RunningFamiliar {
 			waiting(10).until(b -> "complete".equals(js("return document.readyState")));
 			assertThat(Chromium.policyViolations(browser)).as("violations on " + page).isEmpty();
 		}
+		// The detector itself: an inline script added to a page is refused and the refusal is seen.
+		js("var s = document.createElement('script'); s.textContent = 'document.body.dataset.pwned = 1'; document.head.appendChild(s);");
+		waiting(5).until(b -> !Chromium.policyViolations(b).isEmpty());
+		assertThat(js("return document.body.dataset.pwned || null")).isNull();
 	}
 
 	@Test

@@ -85,10 +85,14 @@ class ChatCompletionsApi {
 		var data = new ArrayList<ChatCompletionResponses.Model>();
 		for (var model : compute.models()) {
 			if (seen.add(model.id())) {
-				data.add(new ChatCompletionResponses.Model(model.id(), "model", 0, model.backend()));
+				data.add(wire(model));
 			}
 		}
 		return new ChatCompletionResponses.ModelList("list", data);
+	}
+
+	private static ChatCompletionResponses.Model wire(org.familiar.compute.ModelInfo model) {
+		return new ChatCompletionResponses.Model(model.id(), "model", 0, model.backend());
 	}
 
 	/** One model, as the SDKs' {@code models.retrieve} asks for it; 404 {@code model_not_found} if no backend serves it. */
@@ -100,7 +104,7 @@ class ChatCompletionsApi {
 			.stream()
 			.filter(model -> model.id().equals(id))
 			.findFirst()
-			.map(model -> new ChatCompletionResponses.Model(model.id(), "model", 0, model.backend()))
+			.map(ChatCompletionsApi::wire)
 			.orElseThrow(() -> new ModelNotFoundException(id));
 	}
 
