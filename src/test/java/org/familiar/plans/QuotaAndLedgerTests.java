@@ -129,7 +129,9 @@ class QuotaAndLedgerTests {
 		}
 		assertThat(other).isEmpty();
 		assertThat(served.get() + refused.get()).isEqualTo(1000);
-		assertThat(served.get()).isGreaterThanOrEqualTo(100);
+		// At worst every request holds its full bound at once: "hi" is 2 bytes + 16 of framing, plus
+		// max_tokens 10, so at least 2600 / 28 requests fit however the settlements interleave.
+		assertThat(served.get()).isGreaterThanOrEqualTo(2600 / 28);
 		assertThat(refused.get()).isPositive();
 
 		await().atMost(Duration.ofSeconds(20)).until(() -> plans.usage(person).heldTokens() == 0);
