@@ -5,7 +5,9 @@ public record ChatMessage(Role role, String content) {
 
 	public enum Role {
 
-		SYSTEM, USER, ASSISTANT;
+		SYSTEM, USER, ASSISTANT,
+		/** A tool's (or an old-style function's) result. */
+		TOOL;
 
 		public String id() {
 			return name().toLowerCase(java.util.Locale.ROOT);

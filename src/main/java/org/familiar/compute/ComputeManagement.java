@@ -63,6 +63,30 @@ public class ComputeManagement {
 	}
 
 	/**
+	 * Checks that the model exists and that a backend serving it can honour every field of the request.
+	 * @throws ModelNotFoundException if no backend serves it
+	 * @throws UnsupportedFieldException naming the first field none of them can honour
+	 */
+	public void check(ChatRequest request) {
+		String refused = null;
+		for (var route : catalogue.routes(request.model())) {
+			refused = route.entry().backend.unsupported(request);
+			if (refused == null) {
+				return;
+			}
+		}
+		if (refused != null) {
+			throw unsupported(request, refused);
+		}
+	}
+
+	private static UnsupportedFieldException unsupported(ChatRequest request, String field) {
+		return new UnsupportedFieldException(field, "The model '" + request.model() + "' runs on a backend that cannot honour '"
+				+ field + "' (the embedded engine takes text messages, max_tokens and temperature only). Leave it out, "
+				+ "or serve this model from a model server that supports it (familiar.backends.NAME.url).");
+	}
+
+	/**
 	 * Whether a backend configured as trusted serves the model (the embedded engine always is).
 	 * @throws ModelNotFoundException if no backend serves the model at all
 	 */
@@ -157,7 +181,12 @@ public class ComputeManagement {
 							null);
 				}
 			}
+			String refused = null;
 			for (var route : plan(routes)) {
+				refused = route.entry().backend.unsupported(request);
+				if (refused != null) {
+					continue;
+				}
 				entry = route.entry();
 				if (!entry.usable() && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
 					unavailable = breakerOpen(entry);
@@ -214,6 +243,9 @@ public class ComputeManagement {
 			}
 			if (lastFailure != null) {
 				throw lastFailure;
+			}
+			if (entry == null && refused != null) {
+				throw unsupported(request, refused);
 			}
 			throw unavailable != null ? unavailable
 					: new BackendUnavailableException("", "No backend serving '" + request.model() + "' is available.", null);

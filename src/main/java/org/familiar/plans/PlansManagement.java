@@ -128,17 +128,20 @@ public class PlansManagement implements PersonalData {
 		}
 		int limit = plan.maxRequestTokens() != null ? plan.maxRequestTokens() : Integer.MAX_VALUE;
 		long prompt = estimatePrompt(request);
+		int choices = request.choices();
 		int reply = request.maxTokens() != null ? request.maxTokens()
-				: (int) Math.max(1, Math.min(DEFAULT_REPLY_TOKENS, limit - prompt));
-		if (prompt + reply > limit) {
-			throw new PlanForbiddenException("This request may use up to " + (prompt + reply) + " tokens; your plan '"
+				: (int) Math.max(1, Math.min(DEFAULT_REPLY_TOKENS, (limit - prompt) / choices));
+		// Each of n replies may be max_tokens long.
+		long bound = prompt + (long) reply * choices;
+		if (bound > limit) {
+			throw new PlanForbiddenException("This request may use up to " + bound + " tokens; your plan '"
 					+ planName + "' allows " + limit + " per request. Send a shorter prompt or a lower max_tokens.",
 					"max_tokens");
 		}
 		var now = clock.instant();
 		var hold = new UsageLedger.Hold(request.requestId(), caller.person().value(),
 				caller.token() == null ? null : caller.token().value(), request.model(), request.workload().id(),
-				prompt + reply, node);
+				bound, node);
 		UsageLedger.Balance refused;
 		try {
 			refused = ledger.reserve(hold, plan.tokenBudget(), plan.window(), now);
@@ -148,7 +151,7 @@ public class PlansManagement implements PersonalData {
 			var resetsAt = cap.oldest() != null ? cap.oldest() : now.plus(UsageLedger.CAP_WINDOW);
 			throw new QuotaExceededException("You capped what this app may spend at " + cap.cap()
 					+ " tokens per 30 days; it has " + Math.max(0, cap.cap() - cap.used() - cap.held())
-					+ " left and this request needs up to " + (prompt + reply) + ". Raise the cap on your usage page, or wait until "
+					+ " left and this request needs up to " + bound + ". Raise the cap on your usage page, or wait until "
 					+ resetsAt + ".", resetsAt);
 		}
 		if (refused != null && plan.fallbackModel() != null && !plan.fallbackModel().equals(request.model())) {
@@ -162,7 +165,7 @@ public class PlansManagement implements PersonalData {
 			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
 			throw new QuotaExceededException("Your plan '" + planName + "' has " + Math.max(0,
 					plan.tokenBudget() - refused.used() - refused.held()) + " of its " + plan.tokenBudget()
-					+ " tokens left for this " + plan.window() + " window; this request needs up to " + (prompt + reply)
+					+ " tokens left for this " + plan.window() + " window; this request needs up to " + bound
 					+ ". More frees up from " + resetsAt + ".", resetsAt);
 		}
 		return request.withMaxTokens(reply);
@@ -175,6 +178,10 @@ public class PlansManagement implements PersonalData {
 	 * bytes and one token. Characters a token would be no bound: Chinese is about one a token.
 	 */
 	static long estimatePrompt(ChatRequest request) {
+		var passThrough = request.passThrough();
+		if (passThrough != null) {
+			return passThrough.promptBound();
+		}
 		long bytes = 0;
 		for (ChatMessage message : request.messages()) {
 			bytes += utf8Length(message.content());

@@ -120,16 +120,19 @@ public final class FakeModelServer implements AutoCloseable {
 			requests.pollFirst();
 		}
 		var messages = request.path("messages");
-		var last = messages.isEmpty() ? "" : messages.get(messages.size() - 1).path("content").asText();
+		var lastMessage = messages.isEmpty() ? JSON.createObjectNode() : messages.get(messages.size() - 1);
+		var last = text(lastMessage.path("content"));
 		var scripted = script.apply(request);
 		if (last.contains(FAIL) || FAIL.equals(scripted)) {
 			respond(exchange, 500, "{\"error\":{\"message\":\"the model crashed\",\"type\":\"server_error\"}}".getBytes());
 			return;
 		}
 		var model = request.path("model").asText();
-		var tokens = tokens(scripted != null ? scripted : "Hello! You said: " + last);
-		int max = request.path("max_tokens").asInt(Integer.MAX_VALUE);
-		var finish = "stop";
+		var call = toolCall(request, lastMessage, last);
+		var tokens = call != null ? List.<String>of() : tokens(scripted != null ? scripted : reply(request, lastMessage, last));
+		int max = request.path(request.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens")
+			.asInt(Integer.MAX_VALUE);
+		var finish = call != null ? "tool_calls" : "stop";
 		if (tokens.size() > max) {
 			tokens = tokens.subList(0, max);
 			finish = "length";
@@ -138,21 +141,71 @@ public final class FakeModelServer implements AutoCloseable {
 		// a character for Chinese, Japanese and the like, and three per message.
 		int promptTokens = 3 * messages.size();
 		for (var message : messages) {
-			promptTokens += promptTokens(message.path("content").asText());
+			promptTokens += promptTokens(text(message.path("content")));
 		}
+		boolean reasoning = request.has("reasoning_effort");
+		boolean logprobs = request.path("logprobs").asBoolean();
+		int completionTokens = tokens.size() + (call != null ? 3 : 0) + (reasoning ? REASONING.size() : 0);
 		long delay = last.contains("[slow]") ? 200 : tokenDelayMillis;
 		if (!request.path("stream").asBoolean()) {
 			var body = JSON.createObjectNode().put("id", "fake-1").put("object", "chat.completion").put("created", 0).put("model", model);
 			var choice = body.putArray("choices").addObject().put("index", 0).put("finish_reason", finish);
-			choice.putObject("message").put("role", "assistant").put("content", String.join("", tokens));
-			usage(body, promptTokens, tokens.size());
-			respond(exchange, 200, JSON.writeValueAsBytes(body));
+			var message = choice.putObject("message").put("role", "assistant");
+			if (call != null) {
+				message.putNull("content");
+				message.putArray("tool_calls").addObject().put("id", call[0]).put("type", "function")
+					.putObject("function").put("name", call[1]).put("arguments", call[2]);
+			}
+			else {
+				message.put("content", String.join("", tokens));
+			}
+			if (reasoning) {
+				message.put("reasoning_content", String.join("", REASONING));
+			}
+			if (logprobs) {
+				var content = choice.putObject("logprobs").putArray("content");
+				tokens.forEach(token -> logprob(content, token));
+			}
+			usage(body, promptTokens, completionTokens, reasoning ? REASONING.size() : 0);
+			if (delay == 0) {
+				respond(exchange, 200, JSON.writeValueAsBytes(body));
+				return;
+			}
+			plainSlowly(exchange, JSON.writeValueAsBytes(body), tokens.size(), delay, last.contains("[fail-mid]"));
 			return;
 		}
 		exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
 		exchange.sendResponseHeaders(200, 0);
 		OutputStream out = exchange.getResponseBody();
 		try {
+			var role = chunk(model);
+			role.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta")
+				.put("role", "assistant").put("content", "");
+			event(out, role);
+			if (reasoning) {
+				for (var piece : REASONING) {
+					var chunk = chunk(model);
+					chunk.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta")
+						.put("reasoning_content", piece);
+					event(out, chunk);
+				}
+			}
+			if (call != null) {
+				// As OpenAI sends them: the call's id and name first, then its arguments in pieces.
+				var head = chunk(model);
+				head.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta")
+					.putArray("tool_calls").addObject().put("index", 0).put("id", call[0]).put("type", "function")
+					.putObject("function").put("name", call[1]).put("arguments", "");
+				event(out, head);
+				var arguments = call[2];
+				for (int at = 0; at < arguments.length(); at += 8) {
+					var piece = chunk(model);
+					piece.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta")
+						.putArray("tool_calls").addObject().put("index", 0).putObject("function")
+						.put("arguments", arguments.substring(at, Math.min(arguments.length(), at + 8)));
+					event(out, piece);
+				}
+			}
 			for (int i = 0; i < tokens.size(); i++) {
 				if (i == 3 && last.contains("[fail-mid]")) {
 					throw new IllegalStateException("fake backend dies mid-stream");
@@ -161,7 +214,11 @@ public final class FakeModelServer implements AutoCloseable {
 					Thread.sleep(delay);
 				}
 				var chunk = chunk(model);
-				chunk.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("content", tokens.get(i));
+				var choice = chunk.withArray("choices").addObject().put("index", 0);
+				choice.putNull("finish_reason").putObject("delta").put("content", tokens.get(i));
+				if (logprobs) {
+					logprob(choice.putObject("logprobs").putArray("content"), tokens.get(i));
+				}
 				event(out, chunk);
 			}
 			var end = chunk(model);
@@ -170,10 +227,101 @@ public final class FakeModelServer implements AutoCloseable {
 			if (request.path("stream_options").path("include_usage").asBoolean()) {
 				var usage = chunk(model);
 				usage.putArray("choices");
-				usage(usage, promptTokens, tokens.size());
+				usage(usage, promptTokens, completionTokens, reasoning ? REASONING.size() : 0);
 				event(out, usage);
 			}
 			out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+			out.close();
+			finished.incrementAndGet();
+		}
+		catch (IOException gone) {
+			cancelled.incrementAndGet();
+			exchange.close();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	/** What a reasoning model thinks before it answers (sent when the request has {@code reasoning_effort}). */
+	static final List<String> REASONING = List.of("Thinking", " it", " over.");
+
+	/**
+	 * A tool call, {id, name, arguments}, when the request offers tools and the person spoke last:
+	 * the first tool, called with the person's words as its first parameter.
+	 */
+	private static String @org.jspecify.annotations.Nullable [] toolCall(JsonNode request, JsonNode lastMessage, String last)
+			throws IOException {
+		var tools = request.path("tools");
+		if (tools.isEmpty() || !"user".equals(lastMessage.path("role").asText())
+				|| "none".equals(request.path("tool_choice").asText())) {
+			return null;
+		}
+		var function = tools.get(0).path("function");
+		var parameters = function.path("parameters").path("properties").properties().iterator();
+		var parameter = parameters.hasNext() ? parameters.next().getKey() : "input";
+		var arguments = JSON.writeValueAsString(JSON.createObjectNode().put(parameter, last));
+		return new String[] { "call_" + Integer.toHexString(last.hashCode()), function.path("name").asText(), arguments };
+	}
+
+	/** The echo, or what a tool said, or JSON in the requested schema's first field; images are counted. */
+	private static String reply(JsonNode request, JsonNode lastMessage, String last) throws IOException {
+		if (lastMessage.path("role").asText().equals("tool")) {
+			return "The tool said: " + last;
+		}
+		var format = request.path("response_format");
+		var type = format.path("type").asText();
+		if (type.equals("json_schema") || type.equals("json_object")) {
+			var fields = format.path("json_schema").path("schema").path("properties").properties().iterator();
+			return JSON.writeValueAsString(JSON.createObjectNode().put(fields.hasNext() ? fields.next().getKey() : "echo", last));
+		}
+		int media = 0;
+		for (var part : lastMessage.path("content")) {
+			media += "text".equals(part.path("type").asText()) ? 0 : 1;
+		}
+		return "Hello! You said: " + last + (media > 0 ? " (and sent " + media + " attachment" + (media > 1 ? "s" : "") + ")" : "");
+	}
+
+	/** A message's text: a string, or its text parts joined. */
+	private static String text(JsonNode content) {
+		if (!content.isArray()) {
+			return content.asText();
+		}
+		var text = new StringBuilder();
+		for (var part : content) {
+			text.append(part.path("text").asText());
+		}
+		return text.toString();
+	}
+
+	private static void logprob(com.fasterxml.jackson.databind.node.ArrayNode content, String token) {
+		var entry = content.addObject().put("token", token).put("logprob", -0.25);
+		var bytes = entry.putArray("bytes");
+		for (byte b : token.getBytes(StandardCharsets.UTF_8)) {
+			bytes.add(b & 0xff);
+		}
+		entry.putArray("top_logprobs");
+	}
+
+	/**
+	 * A plain reply that takes as long as its tokens do. Like a real server it stops generating
+	 * when its client goes: it writes a space (JSON allows leading whitespace) after each token,
+	 * so a closed connection shows at the next token.
+	 */
+	private void plainSlowly(HttpExchange exchange, byte[] body, int tokens, long delay, boolean failMid) throws IOException {
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		exchange.sendResponseHeaders(200, 0);
+		var out = exchange.getResponseBody();
+		try {
+			for (int i = 0; i < tokens; i++) {
+				if (i == 3 && failMid) {
+					throw new IllegalStateException("fake backend dies mid-reply");
+				}
+				Thread.sleep(delay);
+				out.write(' ');
+				out.flush();
+			}
+			out.write(body);
 			out.close();
 			finished.incrementAndGet();
 		}
@@ -190,8 +338,11 @@ public final class FakeModelServer implements AutoCloseable {
 		return JSON.createObjectNode().put("id", "fake-1").put("object", "chat.completion.chunk").put("created", 0).put("model", model);
 	}
 
-	private static void usage(ObjectNode body, int prompt, int completion) {
-		body.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+	private static void usage(ObjectNode body, int prompt, int completion, int reasoning) {
+		var usage = body.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion)
+			.put("total_tokens", prompt + completion);
+		usage.putObject("prompt_tokens_details").put("cached_tokens", 0);
+		usage.putObject("completion_tokens_details").put("reasoning_tokens", reasoning);
 	}
 
 	private static void event(OutputStream out, JsonNode chunk) throws IOException {

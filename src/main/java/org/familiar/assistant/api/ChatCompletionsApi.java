@@ -14,7 +14,6 @@ import org.familiar.assistant.api.ChatCompletionResponses.Chunk;
 import org.familiar.assistant.api.ChatCompletionResponses.ChunkChoice;
 import org.familiar.assistant.api.ChatCompletionResponses.Delta;
 import org.familiar.compute.BackendFailedException;
-import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ChatResult;
 import org.familiar.assistant.internal.ClientConnection;
@@ -22,6 +21,7 @@ import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.ModelNotFoundException;
 import org.familiar.compute.TokenSink;
+import org.familiar.compute.WireSink;
 import org.familiar.identity.Caller;
 import org.familiar.identity.ScopeMissingException;
 import org.familiar.identity.Scopes;
@@ -109,19 +109,23 @@ class ChatCompletionsApi {
 	}
 
 	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-	@Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(@RequestBody ChatCompletionRequest body,
-			HttpServletRequest httpRequest, HttpServletResponse response) throws IOException {
+	@Nullable ResponseEntity<?> complete(@RequestBody byte[] raw, HttpServletRequest httpRequest,
+			HttpServletResponse response) throws IOException {
 		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
 		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
 			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
 		ScopeMissingException.require(caller, Scopes.ASSISTANT);
-		var parsed = toRequest(body, caller);
-		// An unknown model is a 404 before anything is reserved.
-		compute.requireModel(parsed.model());
+		var body = ChatBody.of(parse(raw));
+		var parsed = new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
+				caller.person().toString(), caller.workload(), body.model, body.messages, body.maxTokens,
+				body.temperature, null, List.of());
+		// An unknown model is a 404, a field its backend cannot honour a 400, before anything is reserved.
+		compute.check(parsed.withPassThrough(body.passThrough(Recall.NONE)));
 		// Memory first, so the reservation covers the tokens it adds to the prompt.
 		var recall = "off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)) ? Recall.NONE
 				: memory.recall(caller, parsed.messages());
-		var request = plans.admit(caller, withSystem(parsed, recall));
+		var request = plans.admit(caller, parsed.withMessages(recall.prependTo(parsed.messages()))
+			.withPassThrough(body.passThrough(recall)));
 		response.setHeader(MEMORIES_HEADER, String.join(",", recall.usedIds()));
 		try {
 			return complete(body, request, httpRequest, response);
@@ -131,10 +135,27 @@ class ChatCompletionsApi {
 		}
 	}
 
-	private @Nullable ResponseEntity<ChatCompletionResponses.Completion> complete(ChatCompletionRequest body,
-			ChatRequest request, HttpServletRequest httpRequest, HttpServletResponse response) throws IOException {
-		// An unknown model fails inside chat() before anything is written, so it still gets a 404.
-		if (!body.streaming()) {
+	private JsonNode parse(byte[] raw) {
+		if (raw.length == 0) {
+			throw new InvalidRequestException("We could not parse the JSON body of your request. (the body is empty) "
+					+ "The OpenAI API expects a JSON payload.", null);
+		}
+		try {
+			return json.readTree(raw);
+		}
+		catch (IOException ex) {
+			var detail = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+			if (detail.contains("\n")) {
+				detail = detail.substring(0, detail.indexOf('\n'));
+			}
+			throw new InvalidRequestException("We could not parse the JSON body of your request. (" + detail
+					+ ") The OpenAI API expects a JSON payload.", null);
+		}
+	}
+
+	private @Nullable ResponseEntity<?> complete(ChatBody body, ChatRequest request, HttpServletRequest httpRequest,
+			HttpServletResponse response) throws IOException {
+		if (!body.stream) {
 			var result = compute.chat(request, new TokenSink() {
 				@Override
 				public void accept(String text) {
@@ -153,12 +174,16 @@ class ChatCompletionsApi {
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return null;
 			}
+			if (result.wire() != null) {
+				// The backend's own body, as it came but for id and model.
+				return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(result.wire());
+			}
 			return ResponseEntity.ok(completion(request, result));
 		}
 		var stream = new SseStream(request, response, httpRequest);
 		try {
 			var result = compute.chat(request, stream);
-			stream.finish(result, body.includeUsage());
+			stream.finish(result, body.usageAsked);
 		}
 		catch (BackendFailedException ex) {
 			if (!stream.open) {
@@ -173,88 +198,6 @@ class ChatCompletionsApi {
 	@RequestMapping("/**")
 	void unknown() {
 		throw new UnknownPathException();
-	}
-
-	private ChatRequest toRequest(ChatCompletionRequest body, Caller caller) {
-		if (body.model() == null || body.model().isBlank()) {
-			throw new InvalidRequestException("You must provide a model parameter.", "model");
-		}
-		if (body.messages() == null || body.messages().isEmpty()) {
-			throw new InvalidRequestException("'messages' is a required property and must not be empty.", "messages");
-		}
-		if (body.n() != null && body.n() != 1) {
-			throw new InvalidRequestException("Only n=1 is supported.", "n");
-		}
-		var messages = new ArrayList<ChatMessage>(body.messages().size());
-		for (int i = 0; i < body.messages().size(); i++) {
-			messages.add(toMessage(body.messages().get(i), i));
-		}
-		var maxTokens = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
-		if (maxTokens != null && maxTokens < 1) {
-			throw new InvalidRequestException("max_tokens must be at least 1.", "max_tokens");
-		}
-		return new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
-				caller.workload(), body.model(), messages, maxTokens, body.temperature(), body.topP(), stop(body.stop()));
-	}
-
-	private static ChatRequest withSystem(ChatRequest request, Recall recall) {
-		return recall.system() == null ? request : request.withMessages(recall.prependTo(request.messages()));
-	}
-
-	private static ChatMessage toMessage(ChatCompletionRequest.@Nullable Message message, int index) {
-		var param = "messages[" + index + "]";
-		if (message == null) {
-			throw new InvalidRequestException("Invalid type for '" + param + "': expected an object, but got null.", param);
-		}
-		var role = switch (message.role() == null ? "" : message.role()) {
-			case "system", "developer" -> ChatMessage.Role.SYSTEM;
-			case "user" -> ChatMessage.Role.USER;
-			case "assistant" -> ChatMessage.Role.ASSISTANT;
-			default -> throw new InvalidRequestException(
-					"Invalid value for 'role': " + message.role() + ". Supported: system, developer, user, assistant.",
-					param + ".role");
-		};
-		return new ChatMessage(role, text(message.content(), param + ".content"));
-	}
-
-	private static String text(@Nullable JsonNode content, String param) {
-		if (content == null || content.isNull()) {
-			return "";
-		}
-		if (content.isTextual()) {
-			return content.textValue();
-		}
-		if (content.isArray()) {
-			var text = new StringBuilder();
-			for (var part : content) {
-				if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
-					throw new InvalidRequestException("Only text content parts are supported.", param);
-				}
-				text.append(part.get("text").textValue());
-			}
-			return text.toString();
-		}
-		throw new InvalidRequestException("'content' must be a string or an array of text parts.", param);
-	}
-
-	private static List<String> stop(@Nullable JsonNode stop) {
-		if (stop == null || stop.isNull()) {
-			return List.of();
-		}
-		if (stop.isTextual()) {
-			return List.of(stop.textValue());
-		}
-		if (stop.isArray()) {
-			var stops = new ArrayList<String>();
-			for (var element : stop) {
-				if (!element.isTextual()) {
-					throw new InvalidRequestException("'stop' must be a string or an array of strings.", "stop");
-				}
-				stops.add(element.textValue());
-			}
-			return stops;
-		}
-		throw new InvalidRequestException("'stop' must be a string or an array of strings.", "stop");
 	}
 
 	private static ChatCompletionResponses.Completion completion(ChatRequest request, ChatResult result) {
@@ -272,7 +215,7 @@ class ChatCompletionsApi {
 	}
 
 	/** Server-sent events in OpenAI's chunk format; the response is committed at the first token. */
-	private final class SseStream implements TokenSink {
+	private final class SseStream implements WireSink {
 
 		private final ChatRequest request;
 
@@ -297,6 +240,20 @@ class ChatCompletionsApi {
 			return ClientConnection.closed(httpRequest);
 		}
 
+		/** Whether the backend's own chunks are relayed (else Familiar writes them from text). */
+		private boolean relayed;
+
+		@Override
+		public void chunk(byte[] chunk) throws IOException {
+			if (!open) {
+				relayed = true;
+				open();
+			}
+			write(DATA);
+			write(chunk);
+			write(END);
+		}
+
 		@Override
 		public void accept(String text) throws IOException {
 			if (!open) {
@@ -308,6 +265,11 @@ class ChatCompletionsApi {
 
 		void finish(ChatResult result, boolean includeUsage) throws IOException {
 			if (result.finishReason() == FinishReason.CANCELLED) {
+				return;
+			}
+			if (relayed) {
+				// The backend's finish and usage chunks went as they came.
+				write(DONE);
 				return;
 			}
 			if (!open) {
@@ -335,13 +297,17 @@ class ChatCompletionsApi {
 			}
 		}
 
-		private void start() throws IOException {
+		private void open() throws IOException {
 			response.setStatus(200);
 			response.setContentType("text/event-stream;charset=UTF-8");
 			response.setHeader("Cache-Control", "no-cache");
 			response.setHeader("X-Accel-Buffering", "no");
 			out = response.getOutputStream();
 			open = true;
+		}
+
+		private void start() throws IOException {
+			open();
 			send(new Chunk(request.requestId(), "chat.completion.chunk", created, request.model(),
 					List.of(new ChunkChoice(0, new Delta("assistant", ""), null, null)), null));
 		}

@@ -10,6 +10,7 @@ import org.familiar.compute.BackendRejectedException;
 import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ModelNotFoundException;
+import org.familiar.compute.UnsupportedFieldException;
 import org.familiar.identity.GuessesThrottledException;
 import org.familiar.plans.PlanForbiddenException;
 import org.familiar.plans.QuotaExceededException;
@@ -91,6 +92,11 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> modelNotFound(ModelNotFoundException ex) {
 		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", "model", "model_not_found");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> unsupported(UnsupportedFieldException ex) {
+		return error(HttpStatus.BAD_REQUEST, ex.getMessage(), "invalid_request_error", ex.param(), "unsupported_parameter");
 	}
 
 	@ExceptionHandler

@@ -6,6 +6,7 @@ import org.familiar.compute.BackendException;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ChatResult;
 import org.familiar.compute.TokenSink;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The port every model backend implements, shaped as a template method: {@link #chat} is the one
@@ -71,6 +72,15 @@ public abstract class ChatBackend implements AutoCloseable {
 	 * {@link Generation#emit} returns {@code false}.
 	 */
 	protected abstract void generate(ChatRequest request, String upstreamModel, Generation generation);
+
+	/**
+	 * The first field of the request this backend cannot honour, or {@code null} if it can honour
+	 * them all; such a request goes to another backend serving the model, or is refused with a 400
+	 * naming the field. A backend that speaks OpenAI passes every field on and answers {@code null}.
+	 */
+	public @Nullable String unsupported(ChatRequest request) {
+		return null;
+	}
 
 	/**
 	 * Checks that the backend answers and returns the models it serves.

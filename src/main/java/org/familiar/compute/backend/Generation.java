@@ -8,6 +8,7 @@ import org.familiar.compute.ChatResult;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
 import org.familiar.compute.TokenUsage;
+import org.familiar.compute.WireSink;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +37,8 @@ public final class Generation {
 
 	private @Nullable TokenUsage reported;
 
+	private byte @Nullable [] wire;
+
 	Generation(ChatRequest request, String backend, TokenSink sink) {
 		this.request = request;
 		this.backend = backend;
@@ -63,6 +66,39 @@ public final class Generation {
 			cancelled = true;
 			return false;
 		}
+	}
+
+	/**
+	 * Passes one chunk on as the backend sent it ({@code id} and {@code model} rewritten): to a
+	 * {@link WireSink} as it is, to any other sink as its text.
+	 * @return {@code false} when the caller has gone away; the adapter must stop generating
+	 */
+	public boolean relay(byte[] chunk, String content) {
+		if (cancelled) {
+			return false;
+		}
+		text.append(content);
+		chunks++;
+		try {
+			if (sink instanceof WireSink wire) {
+				wire.chunk(chunk);
+			}
+			else if (!content.isEmpty()) {
+				sink.accept(content);
+			}
+			return true;
+		}
+		catch (IOException | RuntimeException ex) {
+			cancelled = true;
+			return false;
+		}
+	}
+
+	/** A plain reply in one piece: the body for the client as the backend sent it, and its text. */
+	public void whole(byte[] body, String content) {
+		text.append(content);
+		chunks++;
+		wire = body;
 	}
 
 	public boolean cancelled() {
@@ -105,7 +141,7 @@ public final class Generation {
 
 	public ChatResult result() {
 		return new ChatResult(request.requestId(), request.model(), backend, text.toString(),
-				cancelled ? FinishReason.CANCELLED : finishReason, usage());
+				cancelled ? FinishReason.CANCELLED : finishReason, usage(), wire);
 	}
 
 	/** A failure to throw, carrying what was generated so far. */

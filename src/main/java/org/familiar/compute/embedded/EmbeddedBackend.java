@@ -88,6 +88,62 @@ public final class EmbeddedBackend extends ChatBackend {
 		return SafeTensorSupport.isModelLocal(modelDir()) ? "downloaded" : "not downloaded (downloads on first use)";
 	}
 
+	/**
+	 * The request fields the engine honours (or that do not change the reply); any other field, and
+	 * any non-text content, is refused rather than dropped. Fields at their neutral value pass.
+	 */
+	private static final java.util.Set<String> HONOURED = java.util.Set.of("model", "messages", "stream",
+			"stream_options", "max_tokens", "max_completion_tokens", "temperature", "user", "metadata", "store");
+
+	@Override
+	public @Nullable String unsupported(ChatRequest request) {
+		var passThrough = request.passThrough();
+		if (passThrough == null) {
+			return null;
+		}
+		for (var field : passThrough.body().properties()) {
+			if (!HONOURED.contains(field.getKey()) && !neutral(field.getKey(), field.getValue())) {
+				return field.getKey();
+			}
+		}
+		var messages = passThrough.body().path("messages");
+		for (int i = 0; i < messages.size(); i++) {
+			var message = messages.get(i);
+			var role = message.path("role").asText();
+			if (!role.equals("system") && !role.equals("developer") && !role.equals("user") && !role.equals("assistant")) {
+				return "messages[" + i + "].role";
+			}
+			if (message.has("tool_calls") && !message.get("tool_calls").isNull()) {
+				return "messages[" + i + "].tool_calls";
+			}
+			var content = message.path("content");
+			for (int j = 0; j < content.size(); j++) {
+				if (!"text".equals(content.get(j).path("type").asText())) {
+					return "messages[" + i + "].content[" + j + "]";
+				}
+			}
+		}
+		return null;
+	}
+
+	/** Whether a field's value asks for nothing beyond what the engine does anyway (what SDKs send by default). */
+	private static boolean neutral(String field, com.fasterxml.jackson.databind.JsonNode value) {
+		if (value.isNull()) {
+			return true;
+		}
+		return switch (field) {
+			case "n" -> value.asInt(0) == 1;
+			case "top_p" -> value.isNumber() && value.asDouble() == 1.0;
+			case "presence_penalty", "frequency_penalty" -> value.isNumber() && value.asDouble() == 0.0;
+			case "logprobs", "parallel_tool_calls" -> value.isBoolean() && !value.asBoolean();
+			case "logit_bias", "tools", "functions" -> value.isEmpty() && (value.isObject() || value.isArray());
+			case "tool_choice", "function_call" -> "none".equals(value.asText()) || "auto".equals(value.asText());
+			case "response_format" -> "text".equals(value.path("type").asText());
+			case "modalities" -> value.isArray() && value.size() == 1 && "text".equals(value.get(0).asText());
+			default -> false;
+		};
+	}
+
 	@Override
 	protected void generate(ChatRequest request, String upstreamModel, Generation generation) {
 		var engine = load();
@@ -127,6 +183,8 @@ public final class EmbeddedBackend extends ChatBackend {
 					case SYSTEM -> builder.addSystemMessage(message.content());
 					case USER -> builder.addUserMessage(message.content());
 					case ASSISTANT -> builder.addAssistantMessage(message.content());
+					// Refused before it gets here (see unsupported); kept so the switch is whole.
+					case TOOL -> builder.addUserMessage(message.content());
 				}
 			}
 			return builder.addGenerationPrompt(true).build();

@@ -1,7 +1,6 @@
 package org.familiar.compute.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,6 +23,9 @@ import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ComputeSettings;
 import org.familiar.compute.FinishReason;
+import org.familiar.compute.PassThrough;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.backend.Generation;
 import org.jspecify.annotations.Nullable;
@@ -78,9 +80,13 @@ public final class OpenAiBackend extends ChatBackend {
 
 	@Override
 	protected void generate(ChatRequest request, String upstreamModel, Generation generation) {
+		var passThrough = request.passThrough();
+		boolean stream = passThrough == null || passThrough.stream();
 		var http = new Request.Builder().url(completions)
-			.post(RequestBody.create(body(request, upstreamModel), JSON_TYPE))
-			.header("Accept", "text/event-stream");
+			.post(RequestBody.create(body(request, upstreamModel), JSON_TYPE));
+		if (stream) {
+			http.header("Accept", "text/event-stream");
+		}
 		if (authorization != null) {
 			http.header("Authorization", authorization);
 		}
@@ -90,17 +96,26 @@ public final class OpenAiBackend extends ChatBackend {
 			if (!response.isSuccessful()) {
 				throw refused(response, generation);
 			}
+			if (!stream) {
+				whole(request, response.body().bytes(), generation);
+				return;
+			}
 			var source = response.body().source();
-			String line;
-			while ((line = source.readUtf8Line()) != null) {
-				if (!line.startsWith("data:")) {
+			boolean usageAsked = passThrough == null || passThrough.usageAsked();
+			long newline;
+			while ((newline = source.indexOf((byte) '\n')) != -1 || !source.exhausted()) {
+				var line = newline == -1 ? source.readByteArray() : source.readByteArray(newline);
+				if (newline != -1) {
+					source.skip(1);
+				}
+				var data = data(line);
+				if (data == null) {
 					continue;
 				}
-				var data = line.substring(5).strip();
-				if (data.equals("[DONE]")) {
+				if (data.length == 6 && new String(data, StandardCharsets.US_ASCII).equals("[DONE]")) {
 					return;
 				}
-				if (!chunk(JSON.readTree(data), generation)) {
+				if (!chunk(request, data, usageAsked, generation)) {
 					// Closes the connection rather than draining the rest, so the backend stops generating.
 					call.cancel();
 					return;
@@ -126,28 +141,62 @@ public final class OpenAiBackend extends ChatBackend {
 		}
 	}
 
-	/** Handles one chunk; {@code false} when generation must stop (the caller left). */
-	private boolean chunk(JsonNode chunk, Generation generation) {
-		var error = chunk.get("error");
-		if (error != null) {
-			throw generation.failed("Backend '" + name() + "' sent an error mid-reply: "
-					+ error.path("message").asText(error.toString()), null);
+	/** The payload of an SSE {@code data:} line (CR and one leading space trimmed), or {@code null} for any other line. */
+	private static byte @Nullable [] data(byte[] line) {
+		int end = line.length;
+		if (end > 0 && line[end - 1] == '\r') {
+			end--;
 		}
-		var usage = chunk.get("usage");
-		if (usage != null && usage.isObject()) {
-			generation.usage(usage.path("prompt_tokens").asInt(), usage.path("completion_tokens").asInt());
+		if (end < 5 || line[0] != 'd' || line[1] != 'a' || line[2] != 't' || line[3] != 'a' || line[4] != ':') {
+			return null;
 		}
-		for (var choice : chunk.path("choices")) {
-			var content = choice.path("delta").path("content");
-			if (content.isTextual() && !generation.emit(content.textValue())) {
-				return false;
-			}
-			var reason = choice.path("finish_reason");
-			if (reason.isTextual()) {
-				generation.finish("length".equals(reason.textValue()) ? FinishReason.LENGTH : FinishReason.STOP);
-			}
+		int start = 5;
+		while (start < end && line[start] == ' ') {
+			start++;
 		}
-		return true;
+		return start == end ? null : java.util.Arrays.copyOfRange(line, start, end);
+	}
+
+	/** Handles one streamed chunk; {@code false} when generation must stop (the caller left). */
+	private boolean chunk(ChatRequest request, byte[] data, boolean usageAsked, Generation generation)
+			throws IOException {
+		var scan = WireScan.of(data);
+		if (scan.error != null) {
+			throw generation.failed("Backend '" + name() + "' sent an error mid-reply: " + scan.error, null);
+		}
+		if (scan.reportedUsage()) {
+			generation.usage(scan.promptTokens, scan.completionTokens);
+		}
+		if (scan.finishReason != null) {
+			generation.finish(FinishReason.ofWire(scan.finishReason));
+		}
+		if (!scan.hasChoices && scan.hasUsage && !usageAsked) {
+			// Asked of the backend for metering; the client did not ask for it.
+			return !generation.cancelled();
+		}
+		return generation.relay(scan.rewrite(request.requestId(), request.model()), scan.text.toString());
+	}
+
+	/** A plain reply: metered from one scan, relayed as it came but for {@code id} and {@code model}. */
+	private void whole(ChatRequest request, byte[] body, Generation generation) throws IOException {
+		WireScan scan;
+		try {
+			scan = WireScan.of(body);
+		}
+		catch (IOException notJson) {
+			throw generation.failed("Backend '" + name() + "' answered with something that is not JSON: "
+					+ new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8), notJson);
+		}
+		if (scan.error != null) {
+			throw generation.failed("Backend '" + name() + "' answered with an error: " + scan.error, null);
+		}
+		if (scan.reportedUsage()) {
+			generation.usage(scan.promptTokens, scan.completionTokens);
+		}
+		if (scan.finishReason != null) {
+			generation.finish(FinishReason.ofWire(scan.finishReason));
+		}
+		generation.whole(scan.rewrite(request.requestId(), request.model()), scan.text.toString());
 	}
 
 	private RuntimeException refused(Response response, Generation generation) throws IOException {
@@ -180,7 +229,15 @@ public final class OpenAiBackend extends ChatBackend {
 		return text.isBlank() ? response.message() : text.strip();
 	}
 
+	/** The fields Familiar owns in a pass-through body; everything else is copied as it came. */
+	private static final java.util.Set<String> OWNED = java.util.Set.of("model", "max_tokens", "max_completion_tokens",
+			"stream", "stream_options", "user");
+
 	private static byte[] body(ChatRequest request, String upstreamModel) {
+		var passThrough = request.passThrough();
+		if (passThrough != null) {
+			return passThrough(request, passThrough, upstreamModel);
+		}
 		var bytes = new ByteArrayOutputStream(256);
 		try (JsonGenerator json = JSON.getFactory().createGenerator(bytes)) {
 			json.writeStartObject();
@@ -192,11 +249,7 @@ public final class OpenAiBackend extends ChatBackend {
 			json.writeArrayFieldStart("messages");
 			for (ChatMessage message : request.messages()) {
 				json.writeStartObject();
-				json.writeStringField("role", switch (message.role()) {
-					case SYSTEM -> "system";
-					case USER -> "user";
-					case ASSISTANT -> "assistant";
-				});
+				json.writeStringField("role", message.role().id());
 				json.writeStringField("content", message.content());
 				json.writeEndObject();
 			}
@@ -223,6 +276,44 @@ public final class OpenAiBackend extends ChatBackend {
 			throw new IllegalStateException("Writing JSON to memory failed", ex);
 		}
 		return bytes.toByteArray();
+	}
+
+	private static byte[] passThrough(ChatRequest request, PassThrough passThrough, String upstreamModel) {
+		var client = passThrough.body();
+		var out = JSON.createObjectNode();
+		out.put("model", upstreamModel);
+		client.properties().forEach(field -> {
+			if (!OWNED.contains(field.getKey())) {
+				out.set(field.getKey(), field.getValue());
+			}
+		});
+		if (request.maxTokens() != null) {
+			out.put(passThrough.maxTokensField(), request.maxTokens());
+		}
+		if (passThrough.stream()) {
+			out.put("stream", true);
+			var options = client.path("stream_options") instanceof ObjectNode asked ? asked.deepCopy()
+					: JSON.createObjectNode();
+			out.set("stream_options", options.put("include_usage", true));
+		}
+		else if (client.has("stream")) {
+			out.put("stream", false);
+		}
+		out.put("user", pseudonym(request.requester()));
+		try {
+			return JSON.writeValueAsBytes(out);
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("Writing JSON to memory failed", ex);
+		}
+	}
+
+	/**
+	 * What the backend learns of who asks: the same opaque id for the same person on every request
+	 * (for the backend's abuse tracking), never their account id.
+	 */
+	private static String pseudonym(String requester) {
+		return "familiar-" + java.util.UUID.nameUUIDFromBytes(requester.getBytes(StandardCharsets.UTF_8));
 	}
 
 	@Override
