@@ -280,6 +280,7 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 			case "/v1/chat/completions" -> """
 					{"model":"fake-model","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],
 					 "max_tokens":5,"stream":false,"temperature":0.5,"stop":["x"],"n":1}""";
+			case "/v1/embeddings" -> "{\"model\":\"familiar-embed\",\"input\":[\"hi there\",\"tea\"],\"encoding_format\":\"float\"}";
 			case "/chat/send" -> "{\"conversation\":null,\"model\":\"fake-model\",\"content\":\"hello\"}";
 			case "/chat/messages/{id}/feedback" -> "{\"rating\":1,\"reason\":\"nice\"}";
 			case "/api/research/runs" -> "{\"suite\":\"00000000-0000-0000-0000-000000000000\",\"model\":\"fake-model\",\"concurrency\":2}";

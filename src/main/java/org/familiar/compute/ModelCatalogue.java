@@ -15,6 +15,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.capacity.CapacityScheduler;
 import org.familiar.compute.embedded.EmbeddedBackend;
+import org.familiar.compute.embedded.LocalEmbeddingBackend;
 import org.familiar.compute.openai.OpenAiBackend;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -98,7 +99,8 @@ class ModelCatalogue implements DisposableBean {
 	record Route(Entry entry, String upstreamModel) {
 	}
 
-	ModelCatalogue(ComputeSettings settings, Clock clock, CircuitBreakerRegistry breakers) {
+	ModelCatalogue(ComputeSettings settings, Clock clock, CircuitBreakerRegistry breakers,
+			org.springframework.beans.factory.ObjectProvider<TextEmbedder> embedders) {
 		this.clock = clock;
 		this.aliases = settings.aliases();
 		var policies = settings.capacity().policies();
@@ -117,6 +119,16 @@ class ModelCatalogue implements DisposableBean {
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(EmbeddedBackend.NAME, entry);
+		}
+		var embedder = embedders.getIfAvailable();
+		if (embedder != null && !backends.containsKey(LocalEmbeddingBackend.NAME)) {
+			var entry = new Entry(new LocalEmbeddingBackend(embedder), new CapacityScheduler(LocalEmbeddingBackend.NAME,
+					Math.max(1, Runtime.getRuntime().availableProcessors()), policies, clock),
+					breakers.circuitBreaker(LocalEmbeddingBackend.NAME), 1, settings.embedded().energy(),
+					List.of(TextEmbedder.MODEL), true);
+			entry.healthy = true;
+			entry.message = "ready";
+			backends.put(LocalEmbeddingBackend.NAME, entry);
 		}
 	}
 
@@ -188,7 +200,10 @@ class ModelCatalogue implements DisposableBean {
 		for (var entry : backends.values()) {
 			for (var model : entry.models) {
 				var status = entry.healthy ? entry.backend.status(model) : entry.message;
-				models.add(new ModelInfo(model, entry.backend.name(), entry.healthy, status));
+				boolean embeds = entry.backend instanceof LocalEmbeddingBackend
+						|| model.toLowerCase(java.util.Locale.ROOT).contains("embed");
+				models.add(new ModelInfo(model, entry.backend.name(), entry.healthy, status,
+						embeds ? ModelInfo.EMBEDDING : ModelInfo.CHAT));
 			}
 		}
 		aliases.forEach((alias, targets) -> {

@@ -12,11 +12,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param stream whether the client asked for a stream (a plain request stays plain upstream)
  * @param usageAsked whether a streaming client asked for the usage chunk
  * @param maxTokensField which of {@code max_tokens} and {@code max_completion_tokens} the client used
+ * @param endpoint the OpenAI endpoint it was sent to, relative to {@code /v1} ({@code chat/completions},
+ *     {@code embeddings}, {@code completions})
  * @param promptBound an upper bound of the prompt's tokens: its UTF-8 bytes (no tokenizer makes
  *     more tokens than bytes) with each image, audio or file part counted as {@link #MEDIA_TOKENS}
  *     instead of its bytes
  */
-public record PassThrough(ObjectNode body, boolean stream, boolean usageAsked, String maxTokensField, long promptBound) {
+public record PassThrough(String endpoint, ObjectNode body, boolean stream, boolean usageAsked, String maxTokensField,
+		long promptBound) {
+
+	public static final String CHAT = "chat/completions";
+
+	public static final String EMBEDDINGS = "embeddings";
+
+	public static final String COMPLETIONS = "completions";
 
 	/**
 	 * What one image, audio or file part is reserved at. Its real cost depends on the model (an

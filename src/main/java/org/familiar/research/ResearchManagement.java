@@ -466,8 +466,11 @@ public class ResearchManagement implements PersonalData {
 
 	@EventListener
 	void on(CompletionFinished finished) {
-		if (finished.requestId().startsWith("eval-")) {
-			energy.put(finished.requestId(), finished.energyWh());
+		var id = finished.requestId();
+		if (id.startsWith("eval-")) {
+			// Every attempt at an item ("eval-ID.N") adds to the item's energy.
+			int attempt = id.lastIndexOf('.');
+			energy.merge(attempt > 0 ? id.substring(0, attempt) : id, finished.energyWh(), Double::sum);
 		}
 	}
 
@@ -559,11 +562,15 @@ public class ResearchManagement implements PersonalData {
 		var plain = new ChatRequest(requestId, caller == null ? "research" : caller.person().toString(), WorkloadClass.RESEARCH,
 				model, messages, null, 0.0, null, List.of());
 		var request = heldOut ? plain.trustedBackendsOnly() : plain;
+		// Each attempt is its own request: its own reservation and its own ledger entry.
+		var attempts = new java.util.concurrent.atomic.AtomicInteger();
 		while (true) {
 			try {
-				return retry.executeSupplier(() -> compute.chat(caller == null ? request : plans.admit(research(caller), request),
-						text -> {
-						}));
+				return retry.executeSupplier(() -> {
+					var attempt = request.withRequestId(requestId + "." + attempts.incrementAndGet());
+					return compute.chat(caller == null ? attempt : plans.admit(research(caller), attempt), text -> {
+					});
+				});
 			}
 			catch (CapacityExceededException busy) {
 				try {

@@ -22,6 +22,7 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,7 +63,8 @@ class PassThroughTests {
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) throws IOException {
 		TestHome.isolate(registry);
-		backend = FakeModelServer.serve(registry, "fake", 0);
+		backend = new FakeModelServer(0, 0, FakeModelServer.MODEL, "fake-embed");
+		registry.add("familiar.backends.fake.url", backend::baseUrl);
 		registry.add("familiar.aliases.house", () -> FakeModelServer.MODEL);
 	}
 
@@ -304,6 +306,60 @@ class PassThroughTests {
 						.build()))).build()))
 			.isInstanceOfSatisfying(BadRequestException.class, ex -> assertThat(ex.param()).hasValue("messages[0].content[0]"));
 		assertThat(plans.usage(person).requests()).as("refused before anything was reserved").isZero();
+	}
+
+	@Test
+	void embeddingsFromABackendAreMeteredOnThePlan() {
+		var reply = openai.embeddings().create(EmbeddingCreateParams.builder()
+			.model("fake-embed")
+			.input(EmbeddingCreateParams.Input.ofArrayOfStrings(List.of("hello world", "good night moon")))
+			.encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT)
+			.build());
+		assertThat(reply.data()).hasSize(2);
+		assertThat(reply.data().get(1).embedding()).hasSize(8);
+		assertThat(reply.model()).isEqualTo("fake-embed");
+		assertThat(reply.usage().promptTokens()).isEqualTo(5);
+		org.awaitility.Awaitility.await().until(() -> plans.usage(person).heldTokens() == 0);
+		assertThat(plans.usage(person).usedTokens()).as("exactly what the backend reported").isEqualTo(5);
+		assertThat(backend.requests.getLast().path("user").asText()).startsWith("familiar-");
+	}
+
+	@Test
+	void familiarEmbedWorksWithNothingInstalled() throws Exception {
+		var reply = openai.embeddings().create(EmbeddingCreateParams.builder()
+			.model("familiar-embed")
+			.input(EmbeddingCreateParams.Input.ofArrayOfStrings(List.of("The cat sits on the mat.", "A cat is sitting on a rug.",
+					"Quarterly tax filing deadlines")))
+			.encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT)
+			.build());
+		var vectors = reply.data().stream().map(e -> e.embedding()).toList();
+		assertThat(vectors).hasSize(3).allSatisfy(vector -> assertThat(vector).hasSize(384));
+		assertThat(dot(vectors.get(0), vectors.get(0))).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-3));
+		assertThat(dot(vectors.get(0), vectors.get(1))).isGreaterThan(dot(vectors.get(0), vectors.get(2)) + 0.2);
+		assertThat(reply.usage().promptTokens()).isPositive();
+
+		var base64 = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/embeddings"))
+			.header("Authorization", "Bearer " + token)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"familiar-embed\",\"input\":\"hi\",\"encoding_format\":\"base64\"}"))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		var encoded = json.readTree(base64.body()).path("data").get(0).path("embedding").asText();
+		assertThat(java.util.Base64.getDecoder().decode(encoded)).hasSize(384 * 4);
+
+		assertThatThrownBy(() -> openai.chat().completions().create(ChatCompletionCreateParams.builder()
+			.model("familiar-embed").addUserMessage("hi").build()))
+			.isInstanceOfSatisfying(BadRequestException.class, ex -> assertThat(ex.param()).hasValue("model"));
+		assertThatThrownBy(() -> openai.embeddings().create(EmbeddingCreateParams.builder()
+			.model("familiar-embed").input("hi").dimensions(64).build()))
+			.isInstanceOfSatisfying(BadRequestException.class, ex -> assertThat(ex.param()).hasValue("dimensions"));
+	}
+
+	private static double dot(List<Float> a, List<Float> b) {
+		double sum = 0;
+		for (int i = 0; i < a.size(); i++) {
+			sum += a.get(i) * b.get(i);
+		}
+		return sum;
 	}
 
 	private JsonNode raw(String body, boolean stream) throws Exception {

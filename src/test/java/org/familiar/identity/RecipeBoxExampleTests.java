@@ -94,9 +94,11 @@ class RecipeBoxExampleTests extends RunningFamiliar {
 		var recipe = browser.get(sampleUrl + "/recipe?dish=lasagne");
 		assertThat(recipe.statusCode()).isEqualTo(200);
 		assertThat(recipe.body()).contains("Hello! You said: A recipe for: lasagne").contains("used 1 of your memories");
-		// Familiar's memory comes first; the app's own system message follows it, unchanged.
-		assertThat(backend.systemPromptFor("A recipe for: lasagne")).contains("Prefers vegetarian recipes.");
-		assertThat(backend.requests.getLast().path("messages").get(1).path("content").asText()).startsWith("You are Recipe Box.");
+		// Familiar's memory is merged into the app's own system message: first, then the app's text, unchanged.
+		var system = backend.systemPromptFor("A recipe for: lasagne");
+		assertThat(system).contains("Prefers vegetarian recipes.").contains("\n\nYou are Recipe Box.");
+		assertThat(system.indexOf("Prefers vegetarian")).isLessThan(system.indexOf("You are Recipe Box."));
+		assertThat(backend.requests.getLast().path("messages").get(1).path("role").asText()).isEqualTo("user");
 
 		var page = browser.get("/settings/apps");
 		assertThat(page.body()).contains("Recipe Box");

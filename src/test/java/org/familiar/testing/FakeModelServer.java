@@ -82,6 +82,7 @@ public final class FakeModelServer implements AutoCloseable {
 		server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
 		server.createContext("/v1/models", this::models);
 		server.createContext("/v1/chat/completions", this::complete);
+		server.createContext("/v1/embeddings", this::embed);
 		server.start();
 	}
 
@@ -241,6 +242,38 @@ public final class FakeModelServer implements AutoCloseable {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
+	}
+
+	/** Embeddings served by a model whose name says "embed": 8 numbers from each text's hash, a token a word. */
+	private void embed(HttpExchange exchange) throws IOException {
+		JsonNode request = JSON.readTree(exchange.getRequestBody());
+		requests.add(request);
+		var model = request.path("model").asText();
+		if (!model.contains("embed")) {
+			respond(exchange, 400, ("{\"error\":{\"message\":\"" + model + " is not an embedding model\",\"type\":\"invalid_request_error\"}}").getBytes());
+			return;
+		}
+		var input = request.path("input");
+		var texts = new ArrayList<String>();
+		if (input.isTextual()) {
+			texts.add(input.textValue());
+		}
+		else {
+			input.forEach(text -> texts.add(text.toString()));
+		}
+		var body = JSON.createObjectNode().put("object", "list").put("model", model);
+		var data = body.putArray("data");
+		int tokens = 0;
+		for (int i = 0; i < texts.size(); i++) {
+			var vector = data.addObject().put("object", "embedding").put("index", i).putArray("embedding");
+			var random = new java.util.Random(texts.get(i).hashCode());
+			for (int d = 0; d < 8; d++) {
+				vector.add(random.nextDouble() - 0.5);
+			}
+			tokens += texts.get(i).split("\\s+").length;
+		}
+		body.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+		respond(exchange, 200, JSON.writeValueAsBytes(body));
 	}
 
 	/** What a reasoning model thinks before it answers (sent when the request has {@code reasoning_effort}). */

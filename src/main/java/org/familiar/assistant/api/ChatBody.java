@@ -75,6 +75,28 @@ final class ChatBody {
 	}
 
 	/**
+	 * A {@code /v1} body as a tree.
+	 * @throws InvalidRequestException if it is empty or not JSON, with the parser's first line
+	 */
+	static JsonNode parse(com.fasterxml.jackson.databind.ObjectMapper json, byte[] raw) {
+		if (raw.length == 0) {
+			throw new InvalidRequestException("We could not parse the JSON body of your request. (the body is empty) "
+					+ "The OpenAI API expects a JSON payload.", null);
+		}
+		try {
+			return json.readTree(raw);
+		}
+		catch (java.io.IOException ex) {
+			var detail = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+			if (detail.contains("\n")) {
+				detail = detail.substring(0, detail.indexOf('\n'));
+			}
+			throw new InvalidRequestException("We could not parse the JSON body of your request. (" + detail
+					+ ") The OpenAI API expects a JSON payload.", null);
+		}
+	}
+
+	/**
 	 * What goes to the backend: the body with memory's system message merged into its own leading
 	 * system (or developer) message, or put before the rest.
 	 */
@@ -98,7 +120,7 @@ final class ChatBody {
 				messages.insertObject(0).put("role", "system").put("content", system.content());
 			}
 		}
-		return new PassThrough(body, stream, usageAsked, maxTokensField, bound);
+		return new PassThrough(PassThrough.CHAT, body, stream, usageAsked, maxTokensField, bound);
 	}
 
 	private List<ChatMessage> messages(@Nullable JsonNode messages) {
@@ -205,7 +227,7 @@ final class ChatBody {
 		return bytes;
 	}
 
-	private static String model(@Nullable JsonNode model) {
+	static String model(@Nullable JsonNode model) {
 		if (model == null || !model.isTextual() || model.textValue().isBlank()) {
 			throw new InvalidRequestException("You must provide a model parameter.", "model");
 		}

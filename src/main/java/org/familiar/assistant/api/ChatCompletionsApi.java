@@ -115,7 +115,7 @@ class ChatCompletionsApi {
 		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
 			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
 		ScopeMissingException.require(caller, Scopes.ASSISTANT);
-		var body = ChatBody.of(parse(raw));
+		var body = ChatBody.of(ChatBody.parse(json, raw));
 		var parsed = new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
 				caller.person().toString(), caller.workload(), body.model, body.messages, body.maxTokens,
 				body.temperature, null, List.of());
@@ -135,42 +135,10 @@ class ChatCompletionsApi {
 		}
 	}
 
-	private JsonNode parse(byte[] raw) {
-		if (raw.length == 0) {
-			throw new InvalidRequestException("We could not parse the JSON body of your request. (the body is empty) "
-					+ "The OpenAI API expects a JSON payload.", null);
-		}
-		try {
-			return json.readTree(raw);
-		}
-		catch (IOException ex) {
-			var detail = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-			if (detail.contains("\n")) {
-				detail = detail.substring(0, detail.indexOf('\n'));
-			}
-			throw new InvalidRequestException("We could not parse the JSON body of your request. (" + detail
-					+ ") The OpenAI API expects a JSON payload.", null);
-		}
-	}
-
 	private @Nullable ResponseEntity<?> complete(ChatBody body, ChatRequest request, HttpServletRequest httpRequest,
 			HttpServletResponse response) throws IOException {
 		if (!body.stream) {
-			var result = compute.chat(request, new TokenSink() {
-				@Override
-				public void accept(String text) {
-				}
-
-				@Override
-				public boolean callerGone() {
-					return ClientConnection.closed(httpRequest);
-				}
-
-				@Override
-				public boolean silentUntilDone() {
-					return true;
-				}
-			});
+			var result = compute.chat(request, new PlainCaller(httpRequest));
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return null;
 			}

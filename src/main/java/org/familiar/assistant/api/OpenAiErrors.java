@@ -37,7 +37,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * Every failure of {@code /v1} as OpenAI-shaped JSON with the right status; also the
  * authentication entry point, so a missing or bad token gets the same shape.
  */
-@RestControllerAdvice(assignableTypes = ChatCompletionsApi.class)
+@RestControllerAdvice(assignableTypes = { ChatCompletionsApi.class, EmbeddingsApi.class })
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class OpenAiErrors implements AuthenticationEntryPoint {
 

@@ -90,7 +90,8 @@ class ChatPages {
 	/** Starts (or redoes) the onboarding interview in a new conversation. */
 	@PostMapping("/chat/interview")
 	String interview(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(required = false) @Nullable String model) {
-		var chosen = model != null && !model.isBlank() ? model : defaultModel(compute.models());
+		var chosen = model != null && !model.isBlank() ? model
+				: defaultModel(compute.models().stream().filter(ModelInfo::chat).toList());
 		var conversation = assistant.startInterview(me.caller(), chosen == null ? "none" : chosen);
 		return "redirect:/chat/" + conversation.id();
 	}
@@ -178,7 +179,8 @@ class ChatPages {
 	}
 
 	private void page(CallerPrincipal me, Model model, @Nullable String current) {
-		var models = compute.models();
+		// Embedding models cannot chat: the picker offers only the models that can.
+		var models = compute.models().stream().filter(ModelInfo::chat).toList();
 		model.addAttribute("conversations", assistant.conversations(me.caller()));
 		model.addAttribute("models", models);
 		model.addAttribute("currentModel", current != null ? current : defaultModel(models));

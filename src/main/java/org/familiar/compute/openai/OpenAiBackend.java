@@ -48,6 +48,8 @@ public final class OpenAiBackend extends ChatBackend {
 
 	private final OkHttpClient client;
 
+	private final HttpUrl base;
+
 	private final HttpUrl completions;
 
 	private final HttpUrl models;
@@ -60,6 +62,7 @@ public final class OpenAiBackend extends ChatBackend {
 		super(name);
 		this.url = settings.url().toString();
 		var base = HttpUrl.get(url.endsWith("/") ? url : url + "/");
+		this.base = base;
 		this.completions = base.resolve("chat/completions");
 		this.models = base.resolve("models");
 		this.authorization = settings.apiKey() == null || settings.apiKey().isBlank() ? null
@@ -82,7 +85,9 @@ public final class OpenAiBackend extends ChatBackend {
 	protected void generate(ChatRequest request, String upstreamModel, Generation generation) {
 		var passThrough = request.passThrough();
 		boolean stream = passThrough == null || passThrough.stream();
-		var http = new Request.Builder().url(completions)
+		var endpoint = passThrough == null || passThrough.endpoint().equals(PassThrough.CHAT) ? completions
+				: base.resolve(passThrough.endpoint());
+		var http = new Request.Builder().url(endpoint)
 			.post(RequestBody.create(body(request, upstreamModel), JSON_TYPE));
 		if (stream) {
 			http.header("Accept", "text/event-stream");
@@ -165,7 +170,7 @@ public final class OpenAiBackend extends ChatBackend {
 			throw generation.failed("Backend '" + name() + "' sent an error mid-reply: " + scan.error, null);
 		}
 		if (scan.reportedUsage()) {
-			generation.usage(scan.promptTokens, scan.completionTokens);
+			generation.usage(scan.promptTokens, Math.max(0, scan.completionTokens));
 		}
 		if (scan.finishReason != null) {
 			generation.finish(FinishReason.ofWire(scan.finishReason));
@@ -191,7 +196,7 @@ public final class OpenAiBackend extends ChatBackend {
 			throw generation.failed("Backend '" + name() + "' answered with an error: " + scan.error, null);
 		}
 		if (scan.reportedUsage()) {
-			generation.usage(scan.promptTokens, scan.completionTokens);
+			generation.usage(scan.promptTokens, Math.max(0, scan.completionTokens));
 		}
 		if (scan.finishReason != null) {
 			generation.finish(FinishReason.ofWire(scan.finishReason));
@@ -287,7 +292,7 @@ public final class OpenAiBackend extends ChatBackend {
 				out.set(field.getKey(), field.getValue());
 			}
 		});
-		if (request.maxTokens() != null) {
+		if (request.maxTokens() != null && !passThrough.endpoint().equals(PassThrough.EMBEDDINGS)) {
 			out.put(passThrough.maxTokensField(), request.maxTokens());
 		}
 		if (passThrough.stream()) {

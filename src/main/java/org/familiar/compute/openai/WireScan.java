@@ -189,9 +189,9 @@ final class WireScan {
 		return message == null ? "(no message)" : message;
 	}
 
-	/** Whether the backend reported usage with both counts. */
+	/** Whether the backend reported usage (an embedding's has no completion tokens). */
 	boolean reportedUsage() {
-		return promptTokens >= 0 && completionTokens >= 0;
+		return promptTokens >= 0;
 	}
 
 	/** The body with Familiar's {@code id} and {@code model} in place of the backend's (each only if it had one). */

@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
  * <p>The model loads on first use (about a second); it is thread-safe.
  */
 @Component
-public class Embeddings {
+public class Embeddings implements org.familiar.compute.TextEmbedder {
 
 	/** BGE's instruction for short queries looking for passages (memories) that answer them. */
 	static final String QUERY_PREFIX = "Represent this sentence for searching relevant passages: ";
@@ -65,6 +65,20 @@ public class Embeddings {
 	/** The embedding of a question to search memories with. */
 	public float[] query(String text) {
 		return unit(model().embed(QUERY_PREFIX + text).content().vector());
+	}
+
+	/** As {@code familiar-embed} on {@code /v1/embeddings}: each text as it is, and the tokens read. */
+	@Override
+	public Embedded embed(List<String> texts) {
+		var response = model().embedAll(texts.stream().map(TextSegment::from).toList());
+		var tokens = response.tokenUsage() != null && response.tokenUsage().inputTokenCount() != null
+				? response.tokenUsage().inputTokenCount() : texts.stream().mapToInt(String::length).sum();
+		return new Embedded(response.content().stream().map(e -> unit(e.vector())).toList(), tokens);
+	}
+
+	@Override
+	public int dimensions() {
+		return DIMENSIONS;
 	}
 
 	/** Embeddings of many memories' texts at once (used by benchmarks and bulk imports). */

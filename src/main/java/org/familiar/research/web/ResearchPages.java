@@ -49,7 +49,7 @@ class ResearchPages {
 	@GetMapping("/research")
 	String page(@AuthenticationPrincipal CallerPrincipal me, Model model) {
 		model.addAttribute("suites", research.suites(me.caller()));
-		model.addAttribute("models", compute.models().stream().map(ModelInfo::id).distinct().toList());
+		model.addAttribute("models", compute.models().stream().filter(ModelInfo::chat).map(ModelInfo::id).distinct().toList());
 		runs(me, model);
 		return "research/research";
 	}
