@@ -62,6 +62,10 @@ public record ChatRequest(String requestId, String requester, WorkloadClass work
 
 	/** How many replies the request asks for ({@code n}); each may be {@link #maxTokens} long. */
 	public int choices() {
-		return passThrough == null ? 1 : Math.max(1, passThrough.body().path("n").asInt(1));
+		if (passThrough == null) {
+			return 1;
+		}
+		// best_of (legacy completions) generates that many replies and returns n of them.
+		return Math.max(1, Math.max(passThrough.body().path("n").asInt(1), passThrough.body().path("best_of").asInt(1)));
 	}
 }

@@ -81,6 +81,11 @@ public class ComputeManagement {
 	}
 
 	private static UnsupportedFieldException unsupported(ChatRequest request, String field) {
+		if (field.equals("model")) {
+			var endpoint = request.passThrough() == null ? PassThrough.CHAT : request.passThrough().endpoint();
+			return new UnsupportedFieldException(field, "The model '" + request.model() + "' does not serve /v1/" + endpoint
+					+ " (familiar-embed only embeds; the embedded engine only chats). GET /v1/models lists the models.");
+		}
 		return new UnsupportedFieldException(field, "The model '" + request.model() + "' runs on a backend that cannot honour '"
 				+ field + "' (the embedded engine takes text messages, max_tokens and temperature only). Leave it out, "
 				+ "or serve this model from a model server that supports it (familiar.backends.NAME.url).");

@@ -23,6 +23,7 @@ import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.completions.CompletionCreateParams;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -352,6 +353,22 @@ class PassThroughTests {
 		assertThatThrownBy(() -> openai.embeddings().create(EmbeddingCreateParams.builder()
 			.model("familiar-embed").input("hi").dimensions(64).build()))
 			.isInstanceOfSatisfying(BadRequestException.class, ex -> assertThat(ex.param()).hasValue("dimensions"));
+	}
+
+	@Test
+	void theLegacyCompletionsApiPassesThroughPlainAndStreamed() {
+		var params = CompletionCreateParams.builder().model("house").prompt("Once upon a time").build();
+		var plain = openai.completions().create(params);
+		assertThat(plain.choices().getFirst().text()).as("16 tokens at most, OpenAI's default").startsWith("Hello! You said: Once");
+		assertThat(plain.model()).isEqualTo("house");
+		assertThat(backend.requests.getLast().path("max_tokens").asInt()).isEqualTo(16);
+		var text = new StringBuilder();
+		try (var stream = openai.completions().createStreaming(params.toBuilder().maxTokens(3).build())) {
+			stream.stream().forEach(chunk -> chunk.choices().forEach(choice -> text.append(choice.text())));
+		}
+		assertThat(text.toString()).isEqualTo("Hello! You said:");
+		assertThatThrownBy(() -> openai.completions().create(params.toBuilder().model("Llama-3.2-1B-Instruct-JQ4").build()))
+			.isInstanceOfSatisfying(BadRequestException.class, ex -> assertThat(ex.param()).hasValue("model"));
 	}
 
 	private static double dot(List<Float> a, List<Float> b) {

@@ -83,6 +83,7 @@ public final class FakeModelServer implements AutoCloseable {
 		server.createContext("/v1/models", this::models);
 		server.createContext("/v1/chat/completions", this::complete);
 		server.createContext("/v1/embeddings", this::embed);
+		server.createContext("/v1/completions", this::legacy);
 		server.start();
 	}
 
@@ -241,6 +242,43 @@ public final class FakeModelServer implements AutoCloseable {
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
+		}
+	}
+
+	/** The legacy completions API: the echo of the prompt as {@code text_completion}, plain or streamed. */
+	private void legacy(HttpExchange exchange) throws IOException {
+		JsonNode request = JSON.readTree(exchange.getRequestBody());
+		requests.add(request);
+		var model = request.path("model").asText();
+		var tokens = tokens("Hello! You said: " + request.path("prompt").asText());
+		int max = request.path("max_tokens").asInt(16);
+		var finish = tokens.size() > max ? "length" : "stop";
+		tokens = tokens.subList(0, Math.min(max, tokens.size()));
+		int prompt = promptTokens(request.path("prompt").asText());
+		if (!request.path("stream").asBoolean()) {
+			var body = JSON.createObjectNode().put("id", "cmpl-fake").put("object", "text_completion").put("created", 0).put("model", model);
+			body.putArray("choices").addObject().put("index", 0).put("text", String.join("", tokens)).putNull("logprobs")
+				.put("finish_reason", finish);
+			usage(body, prompt, tokens.size(), 0);
+			respond(exchange, 200, JSON.writeValueAsBytes(body));
+			return;
+		}
+		exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+		exchange.sendResponseHeaders(200, 0);
+		try (var out = exchange.getResponseBody()) {
+			for (int i = 0; i < tokens.size(); i++) {
+				var chunk = JSON.createObjectNode().put("id", "cmpl-fake").put("object", "text_completion").put("created", 0).put("model", model);
+				chunk.putArray("choices").addObject().put("index", 0).put("text", tokens.get(i)).putNull("logprobs")
+					.put("finish_reason", i == tokens.size() - 1 ? finish : null);
+				event(out, chunk);
+			}
+			if (request.path("stream_options").path("include_usage").asBoolean()) {
+				var usage = JSON.createObjectNode().put("id", "cmpl-fake").put("object", "text_completion").put("created", 0).put("model", model);
+				usage.putArray("choices");
+				usage(usage, prompt, tokens.size(), 0);
+				event(out, usage);
+			}
+			out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
 		}
 	}
 

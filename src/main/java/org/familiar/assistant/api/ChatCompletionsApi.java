@@ -22,6 +22,7 @@ import org.familiar.compute.FinishReason;
 import org.familiar.compute.ModelNotFoundException;
 import org.familiar.compute.TokenSink;
 import org.familiar.compute.WireSink;
+import org.familiar.compute.PassThrough;
 import org.familiar.identity.Caller;
 import org.familiar.identity.ScopeMissingException;
 import org.familiar.identity.Scopes;
@@ -128,16 +129,16 @@ class ChatCompletionsApi {
 			.withPassThrough(body.passThrough(recall)));
 		response.setHeader(MEMORIES_HEADER, String.join(",", recall.usedIds()));
 		try {
-			return complete(body, request, httpRequest, response);
+			return complete(request.passThrough(), request, httpRequest, response);
 		}
 		finally {
 			memory.used(caller, recall);
 		}
 	}
 
-	private @Nullable ResponseEntity<?> complete(ChatBody body, ChatRequest request, HttpServletRequest httpRequest,
+	private @Nullable ResponseEntity<?> complete(PassThrough body, ChatRequest request, HttpServletRequest httpRequest,
 			HttpServletResponse response) throws IOException {
-		if (!body.stream) {
+		if (!body.stream()) {
 			var result = compute.chat(request, new PlainCaller(httpRequest));
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return null;
@@ -151,7 +152,7 @@ class ChatCompletionsApi {
 		var stream = new SseStream(request, response, httpRequest);
 		try {
 			var result = compute.chat(request, stream);
-			stream.finish(result, body.usageAsked);
+			stream.finish(result, body.usageAsked());
 		}
 		catch (BackendFailedException ex) {
 			if (!stream.open) {
@@ -160,6 +161,26 @@ class ChatCompletionsApi {
 			stream.fail(ex);
 		}
 		return null;
+	}
+
+	/**
+	 * The legacy completions API: a raw prompt, passed through to a backend that speaks OpenAI (no
+	 * memory: there is no conversation to add it to). Without {@code max_tokens} the reply is 16
+	 * tokens long, OpenAI's default, which Familiar sends explicitly so the plan's hold bounds it.
+	 */
+	@PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Nullable ResponseEntity<?> legacy(@RequestBody byte[] raw, HttpServletRequest httpRequest,
+			HttpServletResponse response) throws IOException {
+		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
+			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
+		ScopeMissingException.require(caller, Scopes.ASSISTANT);
+		var body = LegacyBody.of(ChatBody.parse(json, raw));
+		var request = new ChatRequest("cmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
+				caller.workload(), body.model(), List.of(org.familiar.compute.ChatMessage.user(body.prompt())),
+				body.maxTokens(), null, null, List.of())
+			.withPassThrough(body.passThrough());
+		compute.check(request);
+		return complete(body.passThrough(), plans.admit(caller, request), httpRequest, response);
 	}
 
 	/** Any other path under /v1 answers in OpenAI's error format rather than as a web page. */

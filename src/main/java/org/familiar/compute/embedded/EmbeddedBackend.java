@@ -17,6 +17,7 @@ import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ComputeSettings;
 import org.familiar.compute.FinishReason;
+import org.familiar.compute.PassThrough;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.backend.Generation;
 import org.jspecify.annotations.Nullable;
@@ -100,6 +101,10 @@ public final class EmbeddedBackend extends ChatBackend {
 		var passThrough = request.passThrough();
 		if (passThrough == null) {
 			return null;
+		}
+		if (!passThrough.endpoint().equals(PassThrough.CHAT)) {
+			// Only chat: no legacy completions, no embeddings.
+			return "model";
 		}
 		for (var field : passThrough.body().properties()) {
 			if (!HONOURED.contains(field.getKey()) && !neutral(field.getKey(), field.getValue())) {
