@@ -281,6 +281,8 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 					{"model":"fake-model","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],
 					 "max_tokens":5,"stream":false,"temperature":0.5,"stop":["x"],"n":1}""";
 			case "/v1/embeddings" -> "{\"model\":\"familiar-embed\",\"input\":[\"hi there\",\"tea\"],\"encoding_format\":\"float\"}";
+			case "/v1/responses" -> "{\"model\":\"fake-model\",\"instructions\":\"be brief\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"hi\"}]}],\"max_output_tokens\":5}";
+			case "/v1/completions" -> "{\"model\":\"fake-model\",\"prompt\":[\"Once\",\"upon\"],\"max_tokens\":5,\"echo\":false}";
 			case "/chat/send" -> "{\"conversation\":null,\"model\":\"fake-model\",\"content\":\"hello\"}";
 			case "/chat/messages/{id}/feedback" -> "{\"rating\":1,\"reason\":\"nice\"}";
 			case "/api/research/runs" -> "{\"suite\":\"00000000-0000-0000-0000-000000000000\",\"model\":\"fake-model\",\"concurrency\":2}";

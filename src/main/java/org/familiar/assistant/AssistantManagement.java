@@ -51,8 +51,11 @@ public class AssistantManagement implements PersonalData {
 
 	private final Clock clock;
 
+	private final org.familiar.assistant.internal.StoredResponses responses;
+
 	AssistantManagement(Conversations conversations, ComputeManagement compute, PlansManagement plans,
-			MemoryManagement memory, Clock clock) {
+			MemoryManagement memory, Clock clock, org.familiar.assistant.internal.StoredResponses responses) {
+		this.responses = responses;
 		this.plans = plans;
 		this.conversations = conversations;
 		this.compute = compute;
@@ -175,6 +178,12 @@ public class AssistantManagement implements PersonalData {
 
 	@Override
 	public Object export(PersonId person) {
+		var kept = responses.all(person.value()).stream().map(r -> Map.of("id", r.id(), "model", r.model(),
+				"created_at", r.createdAt().toString(), "response", r.response())).toList();
+		return Map.of("conversations", conversationsOf(person), "api_responses", kept);
+	}
+
+	private List<Map<String, Object>> conversationsOf(PersonId person) {
 		return conversations.all(person.value()).stream().map(c -> {
 			Map<String, Object> data = new LinkedHashMap<>();
 			data.put("id", c.id().toString());
@@ -200,6 +209,7 @@ public class AssistantManagement implements PersonalData {
 	@Override
 	public void erase(PersonId person) {
 		conversations.deleteAll(person.value());
+		responses.deleteAll(person.value());
 	}
 
 	private StoredMessage interview(Caller caller, Conversation conversation, int step, String answer, ReplySink sink) {

@@ -344,7 +344,7 @@ public class PlansManagement implements PersonalData {
 	void on(CompletionFinished finished) {
 		pending.add(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
 				finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
-				finished.outcome().name().toLowerCase(), node));
+				finished.outcome().name().toLowerCase(), node, finished.requester()));
 	}
 
 	private void settleQueued() {

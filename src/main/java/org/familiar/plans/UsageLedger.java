@@ -40,13 +40,19 @@ class UsageLedger {
 	/** Tokens charged beyond what was reserved: should stay zero (the reservation is an upper bound). */
 	private final Counter overshoot;
 
-	UsageLedger(JdbcClient db, TransactionTemplate transactions, MeterRegistry meters) {
+	private final org.springframework.jdbc.core.JdbcTemplate jdbc;
+
+	UsageLedger(JdbcClient db, org.springframework.jdbc.core.JdbcTemplate jdbc, TransactionTemplate transactions,
+			MeterRegistry meters) {
 		this.db = db;
+		this.jdbc = jdbc;
+		this.reserver = Thread.ofVirtual().name("ledger-reserver").unstarted(this::reserveQueued);
 		this.transactions = transactions;
 		this.overshoot = Counter.builder("familiar.ledger.overshoot")
 			.baseUnit("tokens")
 			.description("Tokens a request used beyond its reservation (charged all the same)")
 			.register(meters);
+		reserver.start();
 	}
 
 	/** A request to reserve for. */
@@ -59,39 +65,186 @@ class UsageLedger {
 	}
 
 	/**
-	 * Reserves {@code hold.tokens()} if the person's budget allows it.
+	 * Reserves {@code hold.tokens()} if the person's budget allows it. Concurrent reservations are
+	 * committed together (group commit): the calling thread queues its hold and waits while one
+	 * reserver thread writes whatever has queued up in one transaction, checking each against its
+	 * person's balance under that person's lock, in the order they came.
 	 * @return {@code null} when it was reserved, else the balance that refused it
+	 * @throws CapReached if the hold's app is over the cap the person set for it
 	 */
 	@Nullable Balance reserve(Hold hold, long budget, Duration window, Instant now) {
-		return transactions.execute(status -> {
-			var balance = lockedBalance(hold.person(), window, now);
-			if (budget > 0 && balance.used() + balance.held() + hold.tokens() > budget) {
-				return balance;
+		var pending = new Pending(hold, budget, window, now);
+		if (!running) {
+			throw new IllegalStateException("The ledger is shutting down");
+		}
+		queue.add(pending);
+		Object outcome;
+		try {
+			outcome = pending.done.get();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while reserving", ex);
+		}
+		catch (java.util.concurrent.ExecutionException ex) {
+			throw ex.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(ex.getCause());
+		}
+		if (outcome instanceof CapBalance capped) {
+			throw new CapReached(capped);
+		}
+		return outcome instanceof Balance refused ? refused : null;
+	}
+
+	/** A hold waiting for the reserver; completed with {@link #RESERVED}, a refusing {@link Balance} or a {@link CapBalance}. */
+	private record Pending(Hold hold, long budget, Duration window, Instant now,
+			java.util.concurrent.CompletableFuture<Object> done) {
+
+		Pending(Hold hold, long budget, Duration window, Instant now) {
+			this(hold, budget, window, now, new java.util.concurrent.CompletableFuture<>());
+		}
+	}
+
+	private static final Object RESERVED = new Object();
+
+	/** The most reservations committed in one transaction. */
+	private static final int RESERVE_BATCH = 256;
+
+	private final java.util.concurrent.LinkedBlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+
+	private volatile boolean running = true;
+
+	private final Thread reserver;
+
+	private void reserveQueued() {
+		var batch = new java.util.ArrayList<Pending>(RESERVE_BATCH);
+		while (running) {
+			try {
+				batch.add(queue.take());
 			}
-			if (hold.token() != null && hold.tokens() > 0) {
-				var capped = capBalance(hold.person(), hold.token(), now);
-				if (capped != null && capped.used() + capped.held() + hold.tokens() > capped.cap()) {
-					throw new CapReached(capped);
+			catch (InterruptedException stopping) {
+				break;
+			}
+			queue.drainTo(batch, RESERVE_BATCH - 1);
+			reserveNow(batch);
+			batch.clear();
+		}
+		queue.drainTo(batch);
+		batch.forEach(pending -> pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down")));
+	}
+
+	private void reserveNow(List<Pending> batch) {
+		// Persons locked in one order (their ids as text, as the settler does): two batches never wait on each other.
+		batch.sort(java.util.Comparator.comparing(pending -> pending.hold().person().toString()));
+		List<Object> outcomes;
+		try {
+			outcomes = transactions.execute(status -> reserveHere(batch));
+		}
+		catch (RuntimeException batchFailed) {
+			// One at a time, so one that cannot be written does not fail the others.
+			for (var pending : batch) {
+				try {
+					pending.done.complete(Objects.requireNonNull(transactions.execute(status -> reserveHere(List.of(pending)))).getFirst());
+				}
+				catch (RuntimeException failed) {
+					pending.done.completeExceptionally(failed);
 				}
 			}
-			db.sql("""
+			return;
+		}
+		for (int i = 0; i < batch.size(); i++) {
+			batch.get(i).done.complete(outcomes.get(i));
+		}
+	}
+
+	/**
+	 * Checks and writes a batch of holds within the caller's transaction: each person's balance is
+	 * read once under their lock and each hold checked against it plus what the batch already
+	 * holds for them; the accepted holds are inserted in one batch and each person's held total
+	 * updated once. An unlimited plan without an app cap needs no balance and takes no lock before
+	 * its update.
+	 */
+	private List<Object> reserveHere(List<Pending> batch) {
+		var outcomes = new java.util.ArrayList<Object>(batch.size());
+		var balances = new java.util.HashMap<UUID, Balance>();
+		var locked = new java.util.HashSet<UUID>();
+		var added = new java.util.LinkedHashMap<UUID, Long>();
+		var addedByApp = new java.util.HashMap<UUID, Long>();
+		var accepted = new java.util.ArrayList<Pending>(batch.size());
+		for (var pending : batch) {
+			var hold = pending.hold();
+			var person = hold.person();
+			long inBatch = added.getOrDefault(person, 0L);
+			if (pending.budget() > 0) {
+				var balance = balances.computeIfAbsent(person, p -> lockedBalance(p, pending.window(), pending.now()));
+				locked.add(person);
+				if (balance.used() + balance.held() + inBatch + hold.tokens() > pending.budget()) {
+					outcomes.add(new Balance(balance.used(), balance.held() + inBatch, balance.requests(), balance.energyWh(),
+							balance.oldest()));
+					continue;
+				}
+			}
+			if (hold.token() != null && hold.tokens() > 0) {
+				if (locked.add(person)) {
+					lock(person);
+				}
+				var capped = capBalance(person, hold.token(), pending.now());
+				long appInBatch = addedByApp.getOrDefault(hold.token(), 0L);
+				if (capped != null && capped.used() + capped.held() + appInBatch + hold.tokens() > capped.cap()) {
+					outcomes.add(new CapBalance(capped.cap(), capped.used(), capped.held() + appInBatch, capped.oldest()));
+					continue;
+				}
+				addedByApp.merge(hold.token(), hold.tokens(), Long::sum);
+			}
+			added.merge(person, hold.tokens(), Long::sum);
+			accepted.add(pending);
+			outcomes.add(RESERVED);
+		}
+		if (!accepted.isEmpty()) {
+			jdbc.batchUpdate("""
 					insert into ledger_entry (request_id, kind, person_id, token_id, model, workload, tokens, node, at)
-					values (:request, 'reserve', :person, :token, :model, :workload, :tokens, :node, :at)""")
-				.param("request", hold.requestId())
-				.param("person", hold.person())
-				.param("token", hold.token())
-				.param("model", hold.model())
-				.param("workload", hold.workload())
-				.param("tokens", hold.tokens())
-				.param("node", hold.node())
-				.param("at", Timestamp.from(now))
+					values (?, 'reserve', ?, ?, ?, ?, ?, ?, ?)""", accepted, accepted.size(), (statement, pending) -> {
+				var hold = pending.hold();
+				statement.setString(1, hold.requestId());
+				statement.setObject(2, hold.person());
+				statement.setObject(3, hold.token());
+				statement.setString(4, hold.model());
+				statement.setString(5, hold.workload());
+				statement.setLong(6, hold.tokens());
+				statement.setString(7, hold.node());
+				statement.setTimestamp(8, Timestamp.from(pending.now()));
+			});
+		}
+		added.forEach((person, tokens) -> {
+			int updated = db.sql("update plan_account set held_tokens = held_tokens + :tokens where person_id = :person")
+				.param("tokens", tokens)
+				.param("person", person)
 				.update();
-			db.sql("update plan_account set held_tokens = held_tokens + :tokens where person_id = :person")
-				.param("tokens", hold.tokens())
-				.param("person", hold.person())
-				.update();
-			return null;
+			if (updated == 0) {
+				db.sql("insert into plan_account (person_id, held_tokens) values (:person, :tokens)")
+					.param("person", person)
+					.param("tokens", tokens)
+					.update();
+			}
 		});
+		return outcomes;
+	}
+
+	/** Takes the person's lock (creating their account row if need be) without reading the balance. */
+	private void lock(UUID person) {
+		db.sql("insert into plan_account (person_id, held_tokens) values (:person, 0) on conflict do nothing")
+			.param("person", person)
+			.update();
+		db.sql("select held_tokens from plan_account where person_id = :person for update")
+			.param("person", person)
+			.query(Long.class)
+			.single();
+	}
+
+	/** On a graceful stop the reserver finishes its batch; anything still queued is refused. */
+	@jakarta.annotation.PreDestroy
+	void stopReserving() {
+		running = false;
+		reserver.interrupt();
 	}
 
 	/** What an app may spend per {@link #CAP_WINDOW}, has spent and holds. */
@@ -173,7 +326,12 @@ class UsageLedger {
 
 	/** A request's real usage, to settle its reservation with. */
 	record Settlement(String requestId, String backend, long promptTokens, long completionTokens, double energyWh,
-			String outcome, String node) {
+			String outcome, String node, String requester) {
+
+		Settlement(String requestId, String backend, long promptTokens, long completionTokens, double energyWh,
+				String outcome, String node) {
+			this(requestId, backend, promptTokens, completionTokens, energyWh, outcome, node, "");
+		}
 	}
 
 	/**
@@ -190,7 +348,10 @@ class UsageLedger {
 	 * settled on its own so the others are not lost with it.
 	 * @return how many this call settled
 	 */
-	int settleAll(List<Settlement> settlements, Instant now) {
+	int settleAll(List<Settlement> batch, Instant now) {
+		// Persons locked in the reserver's order (their ids as text), so the two never wait on each other.
+		var settlements = new java.util.ArrayList<>(batch);
+		settlements.sort(java.util.Comparator.comparing(Settlement::requester));
 		try {
 			return Objects.requireNonNull(transactions.execute(status -> {
 				int settled = 0;

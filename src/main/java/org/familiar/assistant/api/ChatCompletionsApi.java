@@ -71,7 +71,11 @@ class ChatCompletionsApi {
 
 	private final MemoryManagement memory;
 
-	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, MemoryManagement memory, ObjectMapper json) {
+	private final ChatAdmission admission;
+
+	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, MemoryManagement memory, ObjectMapper json,
+			ChatAdmission admission) {
+		this.admission = admission;
 		this.memory = memory;
 		this.compute = compute;
 		this.plans = plans;
@@ -112,27 +116,16 @@ class ChatCompletionsApi {
 	@PostMapping(path = "/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Nullable ResponseEntity<?> complete(@RequestBody byte[] raw, HttpServletRequest httpRequest,
 			HttpServletResponse response) throws IOException {
-		// From the security context itself: /v1 skips the servlet-API wrapper that getUserPrincipal() needs.
-		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
-			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
-		ScopeMissingException.require(caller, Scopes.ASSISTANT);
+		var caller = ChatAdmission.caller();
 		var body = ChatBody.of(ChatBody.parse(json, raw));
-		var parsed = new ChatRequest("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
-				caller.person().toString(), caller.workload(), body.model, body.messages, body.maxTokens,
-				body.temperature, null, List.of());
-		// An unknown model is a 404, a field its backend cannot honour a 400, before anything is reserved.
-		compute.check(parsed.withPassThrough(body.passThrough(Recall.NONE)));
-		// Memory first, so the reservation covers the tokens it adds to the prompt.
-		var recall = "off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)) ? Recall.NONE
-				: memory.recall(caller, parsed.messages());
-		var request = plans.admit(caller, parsed.withMessages(recall.prependTo(parsed.messages()))
-			.withPassThrough(body.passThrough(recall)));
-		response.setHeader(MEMORIES_HEADER, String.join(",", recall.usedIds()));
+		var admitted = admission.admit(caller, body, "chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
+				!"off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)));
+		response.setHeader(MEMORIES_HEADER, String.join(",", admitted.recall().usedIds()));
 		try {
-			return complete(request.passThrough(), request, httpRequest, response);
+			return complete(admitted.request().passThrough(), admitted.request(), httpRequest, response);
 		}
 		finally {
-			memory.used(caller, recall);
+			admission.ran(admitted);
 		}
 	}
 
@@ -171,9 +164,7 @@ class ChatCompletionsApi {
 	@PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Nullable ResponseEntity<?> legacy(@RequestBody byte[] raw, HttpServletRequest httpRequest,
 			HttpServletResponse response) throws IOException {
-		var caller = Caller.of(SecurityContextHolder.getContext().getAuthentication())
-			.orElseThrow(() -> new InsufficientAuthenticationException("No caller for this request"));
-		ScopeMissingException.require(caller, Scopes.ASSISTANT);
+		var caller = ChatAdmission.caller();
 		var body = LegacyBody.of(ChatBody.parse(json, raw));
 		var request = new ChatRequest("cmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
 				caller.workload(), body.model(), List.of(org.familiar.compute.ChatMessage.user(body.prompt())),

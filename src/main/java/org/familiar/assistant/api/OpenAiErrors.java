@@ -37,7 +37,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * Every failure of {@code /v1} as OpenAI-shaped JSON with the right status; also the
  * authentication entry point, so a missing or bad token gets the same shape.
  */
-@RestControllerAdvice(assignableTypes = { ChatCompletionsApi.class, EmbeddingsApi.class })
+@RestControllerAdvice(assignableTypes = { ChatCompletionsApi.class, EmbeddingsApi.class, ResponsesApi.class })
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class OpenAiErrors implements AuthenticationEntryPoint {
 
@@ -92,6 +92,11 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> modelNotFound(ModelNotFoundException ex) {
 		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", "model", "model_not_found");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> responseNotFound(ResponsesApi.ResponseNotFoundException ex) {
+		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", null, null);
 	}
 
 	@ExceptionHandler

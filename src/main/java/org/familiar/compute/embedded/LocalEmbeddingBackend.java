@@ -75,13 +75,24 @@ public final class LocalEmbeddingBackend extends ChatBackend {
 		else {
 			input.forEach(text -> texts.add(text.asText()));
 		}
+		for (int i = 0; i < texts.size(); i++) {
+			if (!readable(texts.get(i))) {
+				throw new BackendRejectedException(NAME, 400, "input[" + i + "] has nothing the embedding model can read: "
+						+ "it is empty, only white space, or holds an unpaired surrogate.");
+			}
+		}
 		TextEmbedder.Embedded embedded;
 		try {
 			embedded = embedder.embed(texts);
 		}
-		catch (IllegalArgumentException nothingToEmbed) {
-			throw new BackendRejectedException(NAME, 400,
-					"An input has nothing the embedding model can read (no words or signs): " + nothingToEmbed.getMessage());
+		catch (RuntimeException failed) {
+			for (Throwable cause = failed; cause != null; cause = cause.getCause()) {
+				if (cause instanceof IllegalArgumentException nothingToEmbed) {
+					throw new BackendRejectedException(NAME, 400,
+							"An input has nothing the embedding model can read: " + nothingToEmbed.getMessage());
+				}
+			}
+			throw failed;
 		}
 		boolean base64 = body.path("encoding_format").asText("float").equals("base64");
 		var out = new ByteArrayOutputStream(texts.size() * embedder.dimensions() * 12 + 128);
@@ -120,6 +131,23 @@ public final class LocalEmbeddingBackend extends ChatBackend {
 		}
 		generation.usage(embedded.tokens(), 0);
 		generation.whole(out.toByteArray(), "");
+	}
+
+	/** Whether the tokenizer will find something in {@code text}: not blank, and no unpaired surrogate. */
+	private static boolean readable(String text) {
+		if (text.isBlank()) {
+			return false;
+		}
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+				i++;
+			}
+			else if (Character.isSurrogate(c)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	private static double[] toDoubles(float[] vector) {
