@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code familiar token create NAME [--name LABEL] [--workload CLASS]}: prints only the token. */
+/** {@code familiar token create NAME... [--name LABEL] [--workload CLASS]}: prints only the tokens, one a line. */
 @Command(name = "token", mixinStandardHelpOptions = true, description = "Manage personal access tokens.",
 		subcommands = TokenCommand.Create.class)
 final class TokenCommand implements Runnable {
@@ -23,8 +23,9 @@ final class TokenCommand implements Runnable {
 			description = "Create a personal access token for a person and print it (only it) on standard output.")
 	static final class Create implements Callable<Integer> {
 
-		@Parameters(paramLabel = "NAME", description = "The person's username.")
-		String name;
+		@Parameters(paramLabel = "NAME", arity = "1..*",
+				description = "The person's username; with several, one token each, a line each, in their order.")
+		java.util.List<String> names;
 
 		@Option(names = "--name", paramLabel = "LABEL", defaultValue = "cli", description = "A name to recognise the token by (default: ${DEFAULT-VALUE}).")
 		String label;
@@ -42,8 +43,9 @@ final class TokenCommand implements Runnable {
 			}
 			try (var context = Cli.start()) {
 				var identity = context.getBean(IdentityManagement.class);
-				var issued = identity.issueToken(identity.person(name).id(), label, workloadClass);
-				System.out.println(issued.secret());
+				for (var name : names) {
+					System.out.println(identity.issueToken(identity.person(name).id(), label, workloadClass).secret());
+				}
 				return 0;
 			}
 			catch (PersonNotFoundException | InvalidAccountException ex) {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code familiar user add NAME --password-stdin [--admin] [--plan PLAN]}. */
+/** {@code familiar user add NAME... --password-stdin [--admin] [--plan PLAN]}. */
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage accounts.",
 		subcommands = UserCommand.Add.class)
 final class UserCommand implements Runnable {
@@ -22,8 +22,9 @@ final class UserCommand implements Runnable {
 	@Command(name = "add", mixinStandardHelpOptions = true, description = "Add a person. Reads the password from standard input.")
 	static final class Add implements Callable<Integer> {
 
-		@Parameters(paramLabel = "NAME", description = "The username (letters, digits, '.', '_', '-').")
-		String name;
+		@Parameters(paramLabel = "NAME", arity = "1..*",
+				description = "The username (letters, digits, '.', '_', '-'); several add several people with the same password.")
+		java.util.List<String> names;
 
 		@Option(names = "--password-stdin", required = true,
 				description = "Read the password from standard input (the first line).")
@@ -40,8 +41,11 @@ final class UserCommand implements Runnable {
 			var input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
 			var password = input.lines().findFirst().orElse("");
 			try (var context = Cli.start()) {
-				var person = context.getBean(IdentityManagement.class).addPerson(name, password, admin, plan);
-				System.err.println("Added " + person.username() + (person.admin() ? " (administrator)" : "") + ".");
+				var identity = context.getBean(IdentityManagement.class);
+				for (var name : names) {
+					var person = identity.addPerson(name, password, admin, plan);
+					System.err.println("Added " + person.username() + (person.admin() ? " (administrator)" : "") + ".");
+				}
 				return 0;
 			}
 			catch (InvalidAccountException ex) {
