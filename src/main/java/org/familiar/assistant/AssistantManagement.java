@@ -140,7 +140,7 @@ public class AssistantManagement implements PersonalData {
 		var request = new ChatRequest("chat-" + reply.id(), caller.person().toString(), caller.workload(), model,
 				recall.prependTo(history), null, null, null, List.of());
 		try {
-			ChatResult result = compute.chat(plans.admit(caller, request), sink);
+			ChatResult result = plans.run(caller, request, sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
 			conversations.settle(reply.id(), result.text(), status, null);
 			memory.used(caller, recall);

@@ -80,8 +80,11 @@ public class PlansManagement implements PersonalData {
 
 	private final PlanOverrides overrides;
 
+	private final org.familiar.compute.ComputeManagement compute;
+
 	PlansManagement(PlanSettings settings, UsageLedger ledger, PlanOverrides overrides, IdentityManagement identity,
-			ConnectedApps apps, Clock clock) {
+			ConnectedApps apps, Clock clock, org.familiar.compute.ComputeManagement compute) {
+		this.compute = compute;
 		this.apps = apps;
 		this.overrides = overrides;
 		this.settings = settings;
@@ -100,6 +103,23 @@ public class PlansManagement implements PersonalData {
 		catch (Exception ex) {
 			return "familiar";
 		}
+	}
+
+	/**
+	 * The one way a request runs, for {@code /v1}, the web chat, research and memory: the model and
+	 * the fields its backends can honour are checked (404 / 400 before anything is reserved), the
+	 * plan reserves its largest cost, compute schedules and runs it, and its one
+	 * {@link CompletionFinished} settles the reservation however it ends. Give each attempt its own
+	 * request id: a reservation is keyed by it.
+	 * @throws org.familiar.compute.ModelNotFoundException if no backend serves the model
+	 * @throws org.familiar.compute.UnsupportedFieldException if none can honour a field of it
+	 * @throws PlanForbiddenException if the plan does not include the model, class or size
+	 * @throws QuotaExceededException if the budget left in the window does not cover it
+	 * @throws org.familiar.compute.BackendException and the others {@link org.familiar.compute.ComputeManagement#chat} throws
+	 */
+	public org.familiar.compute.ChatResult run(Caller caller, ChatRequest request, org.familiar.compute.TokenSink sink) {
+		compute.check(request);
+		return compute.chat(admit(caller, request), sink);
 	}
 
 	/**

@@ -568,7 +568,9 @@ public class ResearchManagement implements PersonalData {
 			try {
 				return retry.executeSupplier(() -> {
 					var attempt = request.withRequestId(requestId + "." + attempts.incrementAndGet());
-					return compute.chat(caller == null ? attempt : plans.admit(research(caller), attempt), text -> {
+					// A run with no person behind it (the command line's) is not metered.
+					return caller == null ? compute.chat(attempt, text -> {
+					}) : plans.run(research(caller), attempt, text -> {
 					});
 				});
 			}

@@ -14,9 +14,9 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Component;
 
 /**
- * The steps before a {@code /v1} chat request runs, the same for chat completions and responses:
- * the caller and their scope, the model and the fields its backends can honour (404 / 400 before
- * anything is done), memory (so the reservation covers what it adds), the plan's reservation.
+ * How a {@code /v1} chat request runs, the same for chat completions and responses: the caller and
+ * their scope, the model and the fields its backends can honour (404 / 400 before memory is
+ * searched), memory (so the reservation covers what it adds), then the one pipeline.
  */
 @Component
 class ChatAdmission {
@@ -33,7 +33,7 @@ class ChatAdmission {
 		this.memory = memory;
 	}
 
-	/** A request admitted to run, and the memories it carries (to be marked used once it ran). */
+	/** A request ready to run, and the memories it carries (to be marked used once it ran). */
 	record Admitted(Caller caller, ChatRequest request, Recall recall) {
 	}
 
@@ -54,13 +54,20 @@ class ChatAdmission {
 				body.maxTokens, body.temperature, null, List.of());
 		compute.check(parsed.withPassThrough(body.passThrough(Recall.NONE)));
 		var recall = withMemory ? memory.recall(caller, parsed.messages()) : Recall.NONE;
-		var request = plans.admit(caller,
-				parsed.withMessages(recall.prependTo(parsed.messages())).withPassThrough(body.passThrough(recall)));
+		var request = parsed.withMessages(recall.prependTo(parsed.messages())).withPassThrough(body.passThrough(recall));
 		return new Admitted(caller, request, recall);
 	}
 
-	/** After the request ran (however it ended): the memories it carried were used. */
-	void ran(Admitted admitted) {
-		memory.used(admitted.caller(), admitted.recall());
+	/**
+	 * Runs it through the one pipeline ({@link PlansManagement#run}: reserve, schedule, run, settle);
+	 * the memories it carried are marked used however it ends.
+	 */
+	org.familiar.compute.ChatResult run(Admitted admitted, org.familiar.compute.TokenSink sink) {
+		try {
+			return plans.run(admitted.caller(), admitted.request(), sink);
+		}
+		finally {
+			memory.used(admitted.caller(), admitted.recall());
+		}
 	}
 }

@@ -1,6 +1,5 @@
 package org.familiar.assistant.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -20,19 +19,15 @@ import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.ModelNotFoundException;
-import org.familiar.compute.TokenSink;
 import org.familiar.compute.WireSink;
 import org.familiar.compute.PassThrough;
 import org.familiar.identity.Caller;
 import org.familiar.identity.ScopeMissingException;
 import org.familiar.identity.Scopes;
-import org.familiar.memory.MemoryManagement;
-import org.familiar.memory.Recall;
 import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.security.authentication.InsufficientAuthenticationException;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -69,14 +64,11 @@ class ChatCompletionsApi {
 
 	private final ObjectMapper json;
 
-	private final MemoryManagement memory;
 
 	private final ChatAdmission admission;
 
-	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, MemoryManagement memory, ObjectMapper json,
-			ChatAdmission admission) {
+	ChatCompletionsApi(ComputeManagement compute, PlansManagement plans, ObjectMapper json, ChatAdmission admission) {
 		this.admission = admission;
-		this.memory = memory;
 		this.compute = compute;
 		this.plans = plans;
 		this.json = json;
@@ -121,18 +113,20 @@ class ChatCompletionsApi {
 		var admitted = admission.admit(caller, body, "chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
 				!"off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)));
 		response.setHeader(MEMORIES_HEADER, String.join(",", admitted.recall().usedIds()));
-		try {
-			return complete(admitted.request().passThrough(), admitted.request(), httpRequest, response);
-		}
-		finally {
-			admission.ran(admitted);
-		}
+		return complete(admitted.request(), sink -> admission.run(admitted, sink), httpRequest, response);
 	}
 
-	private @Nullable ResponseEntity<?> complete(PassThrough body, ChatRequest request, HttpServletRequest httpRequest,
+	/**
+	 * Answers plain or streamed, as the client asked.
+	 * @param request for its id and model (the relayed reply has them already; a reply Familiar writes needs them)
+	 * @param run runs it into the sink given, through the one pipeline
+	 */
+	private @Nullable ResponseEntity<?> complete(ChatRequest request,
+			java.util.function.Function<org.familiar.compute.TokenSink, ChatResult> run, HttpServletRequest httpRequest,
 			HttpServletResponse response) throws IOException {
+		var body = java.util.Objects.requireNonNull(request.passThrough());
 		if (!body.stream()) {
-			var result = compute.chat(request, new PlainCaller(httpRequest));
+			var result = run.apply(new PlainCaller(httpRequest));
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return null;
 			}
@@ -144,7 +138,7 @@ class ChatCompletionsApi {
 		}
 		var stream = new SseStream(request, response, httpRequest);
 		try {
-			var result = compute.chat(request, stream);
+			var result = run.apply(stream);
 			stream.finish(result, body.usageAsked());
 		}
 		catch (BackendFailedException ex) {
@@ -170,8 +164,7 @@ class ChatCompletionsApi {
 				caller.workload(), body.model(), List.of(org.familiar.compute.ChatMessage.user(body.prompt())),
 				body.maxTokens(), null, null, List.of())
 			.withPassThrough(body.passThrough());
-		compute.check(request);
-		return complete(body.passThrough(), plans.admit(caller, request), httpRequest, response);
+		return complete(request, sink -> plans.run(caller, request, sink), httpRequest, response);
 	}
 
 	/** Any other path under /v1 answers in OpenAI's error format rather than as a web page. */

@@ -7,7 +7,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.UUID;
 import org.familiar.compute.ChatRequest;
-import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.PassThrough;
 import org.familiar.identity.Caller;
@@ -36,14 +35,11 @@ class EmbeddingsApi {
 	/** The most inputs in one request, as OpenAI allows. */
 	static final int MAX_INPUTS = 2048;
 
-	private final ComputeManagement compute;
-
 	private final PlansManagement plans;
 
 	private final ObjectMapper json;
 
-	EmbeddingsApi(ComputeManagement compute, PlansManagement plans, ObjectMapper json) {
-		this.compute = compute;
+	EmbeddingsApi(PlansManagement plans, ObjectMapper json) {
 		this.plans = plans;
 		this.json = json;
 	}
@@ -61,8 +57,7 @@ class EmbeddingsApi {
 		var request = new ChatRequest("embd-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
 				caller.workload(), model, List.of(), 0, null, null, List.of())
 			.withPassThrough(passThrough);
-		compute.check(request);
-		var result = compute.chat(plans.admit(caller, request), new PlainCaller(httpRequest));
+		var result = plans.run(caller, request, new PlainCaller(httpRequest));
 		if (result.finishReason() == FinishReason.CANCELLED || result.wire() == null) {
 			return null;
 		}

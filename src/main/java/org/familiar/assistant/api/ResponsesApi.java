@@ -14,7 +14,6 @@ import org.familiar.assistant.internal.ClientConnection;
 import org.familiar.assistant.internal.StoredResponses;
 import org.familiar.compute.BackendFailedException;
 import org.familiar.compute.ChatResult;
-import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.WireSink;
 import org.jspecify.annotations.Nullable;
@@ -42,15 +41,12 @@ class ResponsesApi {
 
 	private final ChatAdmission admission;
 
-	private final ComputeManagement compute;
-
 	private final StoredResponses stored;
 
 	private final ObjectMapper json;
 
-	ResponsesApi(ChatAdmission admission, ComputeManagement compute, StoredResponses stored, ObjectMapper json) {
+	ResponsesApi(ChatAdmission admission, StoredResponses stored, ObjectMapper json) {
 		this.admission = admission;
-		this.compute = compute;
 		this.stored = stored;
 		this.json = json;
 	}
@@ -79,51 +75,46 @@ class ResponsesApi {
 		var id = "resp_" + UUID.randomUUID().toString().replace("-", "");
 		var admitted = admission.admit(caller, body, id, !"off".equalsIgnoreCase(httpRequest.getHeader(ChatCompletionsApi.MEMORY_SWITCH)));
 		response.setHeader(ChatCompletionsApi.MEMORIES_HEADER, String.join(",", admitted.recall().usedIds()));
+		var events = body.stream ? new EventStream(response) : null;
+		var output = new ResponseOutput(id, model, request, events);
+		var sink = new Relay(output, events, httpRequest);
+		ChatResult result;
 		try {
-			var events = body.stream ? new EventStream(response) : null;
-			var output = new ResponseOutput(id, model, request, events);
-			var sink = new Relay(output, events, httpRequest);
-			ChatResult result;
-			try {
-				result = compute.chat(admitted.request(), sink);
-			}
-			catch (BackendFailedException ex) {
-				if (events == null || !events.open) {
-					throw ex;
-				}
-				events.fail(ex);
-				return null;
-			}
-			if (result.finishReason() == FinishReason.CANCELLED) {
-				return null;
-			}
-			if (result.wire() != null) {
-				output.whole(json.readTree(result.wire()));
-			}
-			else if (!sink.relayed && !result.text().isEmpty() && events == null) {
-				output.text(result.text());
-			}
-			output.usage(result.usage().promptTokens(), result.usage().completionTokens());
-			output.finishReason(result.finishReason().wire());
-			if (events != null) {
-				events.ensureOpen(output);
-			}
-			var finished = output.finish();
-			if (request.path("store").asBoolean(true)) {
-				var all = conversation.deepCopy();
-				output.output().forEach(all::add);
-				stored.save(caller.person().value(), new StoredResponses.Stored(id, model, json.writeValueAsString(all),
-						json.writeValueAsString(finished), Instant.now()));
-			}
-			if (events != null) {
-				events.close();
-				return null;
-			}
-			return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(finished);
+			result = admission.run(admitted, sink);
 		}
-		finally {
-			admission.ran(admitted);
+		catch (BackendFailedException ex) {
+			if (events == null || !events.open) {
+				throw ex;
+			}
+			events.fail(ex);
+			return null;
 		}
+		if (result.finishReason() == FinishReason.CANCELLED) {
+			return null;
+		}
+		if (result.wire() != null) {
+			output.whole(json.readTree(result.wire()));
+		}
+		else if (!sink.relayed && !result.text().isEmpty() && events == null) {
+			output.text(result.text());
+		}
+		output.usage(result.usage().promptTokens(), result.usage().completionTokens());
+		output.finishReason(result.finishReason().wire());
+		if (events != null) {
+			events.ensureOpen(output);
+		}
+		var finished = output.finish();
+		if (request.path("store").asBoolean(true)) {
+			var all = conversation.deepCopy();
+			output.output().forEach(all::add);
+			stored.save(caller.person().value(), new StoredResponses.Stored(id, model, json.writeValueAsString(all),
+					json.writeValueAsString(finished), Instant.now()));
+		}
+		if (events != null) {
+			events.close();
+			return null;
+		}
+		return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(finished);
 	}
 
 	@GetMapping("/responses/{id}")

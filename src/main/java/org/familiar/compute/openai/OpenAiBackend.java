@@ -31,14 +31,16 @@ import org.familiar.compute.backend.Generation;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A backend that speaks the OpenAI API (vLLM, llama.cpp server, Ollama, hosted APIs). Replies are
- * always streamed from the backend, so a caller that goes away stops the upstream request at once.
+ * A backend that speaks the OpenAI API (vLLM, llama.cpp server, Ollama, hosted APIs). A client's
+ * own request ({@link PassThrough}) goes to the backend's endpoint as it came but for the fields
+ * Familiar owns; a plain request stays plain, a streamed one is relayed chunk by chunk with only
+ * {@code id} and {@code model} spliced ({@link WireScan}). Familiar's own requests (web chat,
+ * research, memory) are streamed, so a caller that goes away stops the upstream request at once.
  *
  * <p>It talks to the backend with OkHttp and Jackson directly rather than through the openai-java
  * SDK: on the gateway benchmark the SDK (Kotlin reflection building each chunk, and parsing each
  * chunk twice) cost more CPU per request than everything else on the request path together; see
- * {@code docs/operations.md}. The wire format used is small: a JSON request, server-sent events
- * of {@code chat.completion.chunk} back, {@code {"error":{"message"}}} on failure.
+ * {@code docs/operations.md}.
  */
 public final class OpenAiBackend extends ChatBackend {
 

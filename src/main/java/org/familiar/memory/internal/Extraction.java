@@ -95,7 +95,7 @@ class Extraction {
 				settings.extraction().maxTokens(), 0.0, null, List.of());
 		String answer;
 		try {
-			var result = compute.chat(plans.admit(caller, request), text -> {
+			var result = plans.run(caller, request, text -> {
 			});
 			if (result.finishReason() == FinishReason.CANCELLED) {
 				return;
