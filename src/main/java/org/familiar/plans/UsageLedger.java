@@ -183,7 +183,7 @@ class UsageLedger {
 					continue;
 				}
 			}
-			if (hold.token() != null && hold.tokens() > 0) {
+			if (hold.token() != null && hold.tokens() > 0 && capped(person, hold.token())) {
 				if (locked.add(person)) {
 					lock(person);
 				}
@@ -296,6 +296,28 @@ class UsageLedger {
 				oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)).plus(CAP_WINDOW));
 	}
 
+	/**
+	 * Whether the person capped what this app (or token) may spend: most never do, and their
+	 * requests then skip the cap's lock and queries. Known for a few seconds; a cap set here is
+	 * known at once, one set on another replica within {@link #CAP_KNOWN_FOR}.
+	 */
+	private boolean capped(UUID person, UUID source) {
+		return Boolean.TRUE.equals(cappedSources.get(List.of(person, source), key -> db
+			.sql("select count(*) from source_cap where person_id = :person and source_id = :source")
+			.param("person", person)
+			.param("source", source)
+			.query(Long.class)
+			.single() > 0));
+	}
+
+	static final Duration CAP_KNOWN_FOR = Duration.ofSeconds(5);
+
+	private final com.github.benmanes.caffeine.cache.Cache<List<UUID>, Boolean> cappedSources = com.github.benmanes.caffeine.cache.Caffeine
+		.newBuilder()
+		.expireAfterWrite(CAP_KNOWN_FOR)
+		.maximumSize(100_000)
+		.build();
+
 	/** Sets (or, with {@code null}, lifts) the cap on what one app may spend. */
 	void cap(UUID person, UUID source, @Nullable Long tokens) {
 		transactions.executeWithoutResult(status -> {
@@ -311,6 +333,8 @@ class UsageLedger {
 					.update();
 			}
 		});
+		// After the commit, so no reservation in between can bring the old answer back.
+		cappedSources.invalidate(List.of(person, source));
 	}
 
 	/** Each capped app of a person: its cap. */
@@ -353,13 +377,7 @@ class UsageLedger {
 		var settlements = new java.util.ArrayList<>(batch);
 		settlements.sort(java.util.Comparator.comparing(Settlement::requester));
 		try {
-			return Objects.requireNonNull(transactions.execute(status -> {
-				int settled = 0;
-				for (var settlement : settlements) {
-					settled += settleHere(settlement, now) ? 1 : 0;
-				}
-				return settled;
-			}));
+			return Objects.requireNonNull(transactions.execute(status -> settleTogether(settlements, now)));
 		}
 		catch (RuntimeException batchFailed) {
 			int settled = 0;
@@ -368,6 +386,146 @@ class UsageLedger {
 			}
 			return settled;
 		}
+	}
+
+	/**
+	 * Settles a batch within the caller's transaction with a few statements for the whole batch
+	 * rather than several for each: the reservations read at once, each person locked once (in
+	 * the reserver's order), the ones already settled skipped, the settle entries inserted in one
+	 * batch, and each person's held total, hourly bucket and app buckets updated once.
+	 * @return how many it settled
+	 */
+	private int settleTogether(List<Settlement> batch, Instant now) {
+		var byRequest = new java.util.LinkedHashMap<String, Settlement>();
+		batch.forEach(settlement -> byRequest.putIfAbsent(settlement.requestId(), settlement));
+		var holds = new java.util.HashMap<String, Hold>();
+		for (var ids : chunks(List.copyOf(byRequest.keySet()))) {
+			db.sql("""
+					select request_id, person_id, token_id, model, workload, tokens from ledger_entry
+					where kind = 'reserve' and request_id in (:requests)""")
+				.param("requests", ids)
+				.query(rs -> {
+					var id = rs.getString(1);
+					holds.put(id, new Hold(id, rs.getObject(2, UUID.class), rs.getObject(3, UUID.class), rs.getString(4),
+							rs.getString(5), rs.getLong(6), byRequest.get(id).node()));
+				});
+		}
+		if (holds.isEmpty()) {
+			return 0;
+		}
+		holds.values().stream().map(Hold::person).distinct().sorted(java.util.Comparator.comparing(UUID::toString))
+			.forEach(person -> db.sql("select held_tokens from plan_account where person_id = :person for update")
+				.param("person", person)
+				.query(Long.class)
+				.optional());
+		var settledAlready = new java.util.HashSet<String>();
+		for (var ids : chunks(List.copyOf(holds.keySet()))) {
+			settledAlready.addAll(db.sql("select request_id from ledger_entry where kind = 'settle' and request_id in (:requests)")
+				.param("requests", ids)
+				.query(String.class)
+				.list());
+		}
+		var entries = new java.util.ArrayList<Object[]>();
+		var released = new java.util.TreeMap<String, long[]>();
+		var buckets = new java.util.LinkedHashMap<UUID, double[]>();
+		var appBuckets = new java.util.LinkedHashMap<List<UUID>, long[]>();
+		for (var settlement : byRequest.values()) {
+			var hold = holds.get(settlement.requestId());
+			if (hold == null || !settledAlready.add(settlement.requestId())) {
+				continue;
+			}
+			long charged = charge(hold, settlement);
+			entries.add(new Object[] { settlement.requestId(), hold.person(), hold.token(), hold.model(), settlement.backend(),
+					hold.workload(), charged, settlement.promptTokens(), settlement.completionTokens(), settlement.energyWh(),
+					settlement.outcome(), settlement.node(), Timestamp.from(now) });
+			released.computeIfAbsent(hold.person().toString(), p -> new long[1])[0] += hold.tokens();
+			// A request refused for want of capacity never ran: it releases its hold but is not a request.
+			var bucket = buckets.computeIfAbsent(hold.person(), p -> new double[3]);
+			bucket[0] += charged;
+			bucket[1] += "refused".equals(settlement.outcome()) ? 0 : 1;
+			bucket[2] += settlement.energyWh();
+			if (hold.token() != null) {
+				appBuckets.computeIfAbsent(List.of(hold.person(), hold.token()), k -> new long[1])[0] += charged;
+			}
+		}
+		if (entries.isEmpty()) {
+			return 0;
+		}
+		jdbc.batchUpdate("""
+				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
+				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
+				values (?, 'settle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", entries);
+		released.forEach((person, tokens) -> db.sql("update plan_account set held_tokens = held_tokens - :tokens where person_id = :person")
+			.param("tokens", tokens[0])
+			.param("person", UUID.fromString(person))
+			.update());
+		var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
+		buckets.forEach((person, sums) -> {
+			int added = db.sql("""
+					update usage_bucket set tokens = tokens + :tokens, requests = requests + :counted, energy_wh = energy_wh + :energy
+					where person_id = :person and starts_at = :hour""")
+				.param("tokens", (long) sums[0])
+				.param("counted", (long) sums[1])
+				.param("energy", sums[2])
+				.param("person", person)
+				.param("hour", hour)
+				.update();
+			if (added == 0) {
+				db.sql("""
+						insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)
+						values (:person, :hour, :tokens, :counted, :energy)""")
+					.param("tokens", (long) sums[0])
+					.param("counted", (long) sums[1])
+					.param("energy", sums[2])
+					.param("person", person)
+					.param("hour", hour)
+					.update();
+			}
+		});
+		appBuckets.forEach((key, tokens) -> {
+			int bucketed = db.sql("""
+					update source_bucket set tokens = tokens + :tokens
+					where person_id = :person and source_id = :source and starts_at = :hour""")
+				.param("tokens", tokens[0])
+				.param("person", key.get(0))
+				.param("source", key.get(1))
+				.param("hour", hour)
+				.update();
+			if (bucketed == 0) {
+				db.sql("""
+						insert into source_bucket (person_id, source_id, starts_at, tokens)
+						values (:person, :source, :hour, :tokens)""")
+					.param("person", key.get(0))
+					.param("source", key.get(1))
+					.param("hour", hour)
+					.param("tokens", tokens[0])
+					.update();
+			}
+		});
+		return entries.size();
+	}
+
+	/** At most 500 ids to an {@code in (…)} list. */
+	private static List<List<String>> chunks(List<String> ids) {
+		var chunks = new java.util.ArrayList<List<String>>();
+		for (int i = 0; i < ids.size(); i += 500) {
+			chunks.add(ids.subList(i, Math.min(ids.size(), i + 500)));
+		}
+		return chunks;
+	}
+
+	/**
+	 * What the backend reported, exactly: never capped at the reservation (an overshoot is counted
+	 * and logged). A hold of nothing is a plan's free fallback model.
+	 */
+	private long charge(Hold hold, Settlement settlement) {
+		long used = settlement.promptTokens() + settlement.completionTokens();
+		if (hold.tokens() > 0 && used > hold.tokens()) {
+			overshoot.increment(used - hold.tokens());
+			log.warn("Request {} used {} tokens, {} more than it reserved; charged in full", settlement.requestId(), used,
+					used - hold.tokens());
+		}
+		return hold.tokens() == 0 ? 0 : used;
 	}
 
 	/** Settles within the caller's transaction. */
@@ -394,15 +552,7 @@ class UsageLedger {
 		if (settled) {
 			return false;
 		}
-		// What the backend reported, exactly: never capped at the reservation. A hold of nothing is a
-		// plan's free fallback model.
-		long used = settlement.promptTokens() + settlement.completionTokens();
-		long charged = hold.tokens() == 0 ? 0 : used;
-		if (hold.tokens() > 0 && used > hold.tokens()) {
-			overshoot.increment(used - hold.tokens());
-			log.warn("Request {} used {} tokens, {} more than it reserved; charged in full", settlement.requestId(), used,
-					used - hold.tokens());
-		}
+		long charged = charge(hold, settlement);
 		db.sql("""
 				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
 				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
