@@ -62,12 +62,6 @@ public class PlansManagement implements PersonalData {
 
 	private final Instant started;
 
-	/** The most settlements written in one transaction. */
-	private static final int SETTLE_BATCH = 256;
-
-	private final LinkedBlockingQueue<UsageLedger.Settlement> pending = new LinkedBlockingQueue<>();
-
-	private final Thread settler;
 
 	/** A person's plan with any override applied. */
 	private record Effective(String name, PlanSettings.Plan plan, boolean overridden) {
@@ -93,7 +87,6 @@ public class PlansManagement implements PersonalData {
 		this.clock = clock;
 		this.node = settings.node() != null ? settings.node() : hostName();
 		this.started = clock.instant();
-		this.settler = Thread.ofVirtual().name("ledger-settler").start(this::settleQueued);
 	}
 
 	private static String hostName() {
@@ -356,50 +349,12 @@ public class PlansManagement implements PersonalData {
 		plansOf.invalidate(changed.person());
 	}
 
-	/**
-	 * Queues the settlement: the reply is already on its way. One settler thread writes whatever
-	 * has queued up in one transaction, so a busy server commits once per batch, not per request.
-	 */
+	/** Queues the settlement: the reply is already on its way; the ledger's writer commits it with others. */
 	@EventListener
 	void on(CompletionFinished finished) {
-		pending.add(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
+		ledger.settleLater(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
 				finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
 				finished.outcome().name().toLowerCase(), node, finished.requester()));
-	}
-
-	private void settleQueued() {
-		var batch = new ArrayList<UsageLedger.Settlement>(SETTLE_BATCH);
-		while (!Thread.currentThread().isInterrupted()) {
-			try {
-				batch.add(pending.take());
-			}
-			catch (InterruptedException stopping) {
-				return;
-			}
-			pending.drainTo(batch, SETTLE_BATCH - 1);
-			settleNow(batch);
-			batch.clear();
-		}
-	}
-
-	private void settleNow(List<UsageLedger.Settlement> batch) {
-		try {
-			ledger.settleAll(batch, clock.instant());
-		}
-		catch (RuntimeException ex) {
-			log.error("Could not settle {} requests; they are settled when this node restarts", batch.size(), ex);
-		}
-	}
-
-	/** On a graceful stop, what is queued is settled before the database goes away. */
-	@PreDestroy
-	void stopSettling() {
-		settler.interrupt();
-		var rest = new ArrayList<UsageLedger.Settlement>();
-		pending.drainTo(rest);
-		if (!rest.isEmpty()) {
-			settleNow(rest);
-		}
 	}
 
 	/** Settles, at zero, what this node reserved before it started and never settled: it crashed. */

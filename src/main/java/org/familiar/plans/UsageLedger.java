@@ -46,13 +46,13 @@ class UsageLedger {
 			MeterRegistry meters) {
 		this.db = db;
 		this.jdbc = jdbc;
-		this.reserver = Thread.ofVirtual().name("ledger-reserver").unstarted(this::reserveQueued);
+		this.writer = Thread.ofVirtual().name("ledger-writer").unstarted(this::writeQueued);
 		this.transactions = transactions;
 		this.overshoot = Counter.builder("familiar.ledger.overshoot")
 			.baseUnit("tokens")
 			.description("Tokens a request used beyond its reservation (charged all the same)")
 			.register(meters);
-		reserver.start();
+		writer.start();
 	}
 
 	/** A request to reserve for. */
@@ -66,9 +66,9 @@ class UsageLedger {
 
 	/**
 	 * Reserves {@code hold.tokens()} if the person's budget allows it. Concurrent reservations are
-	 * committed together (group commit): the calling thread queues its hold and waits while one
-	 * reserver thread writes whatever has queued up in one transaction, checking each against its
-	 * person's balance under that person's lock, in the order they came.
+	 * committed together (group commit): the calling thread queues its hold and waits while the
+	 * ledger's writer writes whatever has queued up in one transaction, checking each against its
+	 * person's balance under that person's lock.
 	 * @return {@code null} when it was reserved, else the balance that refused it
 	 * @throws CapReached if the hold's app is over the cap the person set for it
 	 */
@@ -95,7 +95,7 @@ class UsageLedger {
 		return outcome instanceof Balance refused ? refused : null;
 	}
 
-	/** A hold waiting for the reserver; completed with {@link #RESERVED}, a refusing {@link Balance} or a {@link CapBalance}. */
+	/** A hold waiting for the writer; completed with {@link #RESERVED}, a refusing {@link Balance} or a {@link CapBalance}. */
 	private record Pending(Hold hold, long budget, Duration window, Instant now,
 			java.util.concurrent.CompletableFuture<Object> done) {
 
@@ -106,17 +106,31 @@ class UsageLedger {
 
 	private static final Object RESERVED = new Object();
 
-	/** The most reservations committed in one transaction. */
-	private static final int RESERVE_BATCH = 256;
+	/** The most reservations and settlements written in one transaction. */
+	private static final int WRITE_BATCH = 512;
 
-	private final java.util.concurrent.LinkedBlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+	/** Holds ({@link Pending}) and {@link Settlement}s waiting for the writer, in the order they came. */
+	private final java.util.concurrent.LinkedBlockingQueue<Object> queue = new java.util.concurrent.LinkedBlockingQueue<>();
 
 	private volatile boolean running = true;
 
-	private final Thread reserver;
+	private final Thread writer;
 
-	private void reserveQueued() {
-		var batch = new java.util.ArrayList<Pending>(RESERVE_BATCH);
+	/**
+	 * Queues a settlement: the reply is already on its way. The writer settles it with whatever
+	 * else has queued up (reservations included) in one transaction.
+	 */
+	void settleLater(Settlement settlement) {
+		queue.add(settlement);
+	}
+
+	/**
+	 * The ledger's one writer on this node: whatever has queued up — reservations waiting for
+	 * their answer and settlements — goes into one transaction, so a busy server commits once per
+	 * batch, and reservations and settlements never wait on each other's locks here.
+	 */
+	private void writeQueued() {
+		var batch = new java.util.ArrayList<Object>(WRITE_BATCH);
 		while (running) {
 			try {
 				batch.add(queue.take());
@@ -124,24 +138,57 @@ class UsageLedger {
 			catch (InterruptedException stopping) {
 				break;
 			}
-			queue.drainTo(batch, RESERVE_BATCH - 1);
-			reserveNow(batch);
+			queue.drainTo(batch, WRITE_BATCH - 1);
+			write(batch);
 			batch.clear();
 		}
+		// Stopping: what ran is settled; what has not started yet is refused.
 		queue.drainTo(batch);
-		batch.forEach(pending -> pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down")));
+		batch.forEach(item -> {
+			if (item instanceof Pending pending) {
+				pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down"));
+			}
+		});
+		var settlements = batch.stream().filter(Settlement.class::isInstance).map(Settlement.class::cast).toList();
+		if (!settlements.isEmpty()) {
+			settleAll(settlements, Instant.now());
+		}
 	}
 
-	private void reserveNow(List<Pending> batch) {
-		// Persons locked in one order (their ids as text, as the settler does): two batches never wait on each other.
-		batch.sort(java.util.Comparator.comparing(pending -> pending.hold().person().toString()));
+	private void write(List<Object> batch) {
+		var holds = new java.util.ArrayList<Pending>();
+		var settlements = new java.util.ArrayList<Settlement>();
+		for (var item : batch) {
+			if (item instanceof Pending pending) {
+				holds.add(pending);
+			}
+			else {
+				settlements.add((Settlement) item);
+			}
+		}
+		// Persons locked in one order (their ids as text) everywhere, so batches on two replicas do not deadlock.
+		holds.sort(java.util.Comparator.comparing(pending -> pending.hold().person().toString()));
+		settlements.sort(java.util.Comparator.comparing(Settlement::requester));
 		List<Object> outcomes;
 		try {
-			outcomes = transactions.execute(status -> reserveHere(batch));
+			outcomes = transactions.execute(status -> {
+				settleTogether(settlements, Instant.now());
+				return reserveHere(holds);
+			});
 		}
 		catch (RuntimeException batchFailed) {
+			log.warn("A ledger batch of {} reservations and {} settlements failed ({}); writing them one by one",
+					holds.size(), settlements.size(), batchFailed.getMessage());
 			// One at a time, so one that cannot be written does not fail the others.
-			for (var pending : batch) {
+			for (var settlement : settlements) {
+				try {
+					settle(settlement, Instant.now());
+				}
+				catch (RuntimeException failed) {
+					log.error("Could not settle {}; it is settled when this node restarts", settlement.requestId(), failed);
+				}
+			}
+			for (var pending : holds) {
 				try {
 					pending.done.complete(Objects.requireNonNull(transactions.execute(status -> reserveHere(List.of(pending)))).getFirst());
 				}
@@ -151,8 +198,8 @@ class UsageLedger {
 			}
 			return;
 		}
-		for (int i = 0; i < batch.size(); i++) {
-			batch.get(i).done.complete(outcomes.get(i));
+		for (int i = 0; i < holds.size(); i++) {
+			holds.get(i).done.complete(outcomes.get(i));
 		}
 	}
 
@@ -240,11 +287,15 @@ class UsageLedger {
 			.single();
 	}
 
-	/** On a graceful stop the reserver finishes its batch; anything still queued is refused. */
+	/**
+	 * On a graceful stop the writer finishes its batch, settles what is queued and refuses the
+	 * reservations still waiting; waits for it, so nothing is left when the database goes away.
+	 */
 	@jakarta.annotation.PreDestroy
-	void stopReserving() {
+	void stopWriting() throws InterruptedException {
 		running = false;
-		reserver.interrupt();
+		writer.interrupt();
+		writer.join(java.time.Duration.ofSeconds(10));
 	}
 
 	/** What an app may spend per {@link #CAP_WINDOW}, has spent and holds. */
