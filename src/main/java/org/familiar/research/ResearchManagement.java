@@ -531,7 +531,7 @@ public class ResearchManagement implements PersonalData {
 
 	private void grade(Evaluations.Run run, @Nullable Caller caller, SuiteItem item, boolean heldOut) {
 		var started = System.nanoTime();
-		var requestId = "eval-" + UUID.randomUUID();
+		var requestId = org.familiar.compute.RequestIds.next("eval-");
 		try {
 			var reply = ask(caller, requestId, run.model(), item.input(), heldOut);
 			boolean correct = item.grader() == Grader.MODEL ? passes(run, caller, item, reply.text(), heldOut)
@@ -590,7 +590,7 @@ public class ResearchManagement implements PersonalData {
 		var question = item.input().getLast().content();
 		var prompt = "Question:\n" + question + "\n\nReference answer:\n" + item.target()
 				+ (item.rubric() == null ? "" : "\n\nRubric:\n" + item.rubric()) + "\n\nAnswer to grade:\n" + answer;
-		var verdict = ask(caller, "eval-" + UUID.randomUUID(), run.graderModel(),
+		var verdict = ask(caller, org.familiar.compute.RequestIds.next("eval-"), run.graderModel(),
 				List.of(ChatMessage.system(GRADING_PROMPT), ChatMessage.user(prompt)), heldOut);
 		return verdict.text().strip().toUpperCase(Locale.ROOT).startsWith("PASS");
 	}

@@ -110,7 +110,7 @@ class ChatCompletionsApi {
 			HttpServletResponse response) throws IOException {
 		var caller = ChatAdmission.caller();
 		var body = ChatBody.of(ChatBody.parse(json, raw));
-		var admitted = admission.admit(caller, body, "chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
+		var admitted = admission.admit(caller, body, org.familiar.compute.RequestIds.next("chatcmpl-"),
 				!"off".equalsIgnoreCase(httpRequest.getHeader(MEMORY_SWITCH)));
 		response.setHeader(MEMORIES_HEADER, String.join(",", admitted.recall().usedIds()));
 		return complete(admitted.request(), sink -> admission.run(admitted, sink), httpRequest, response);
@@ -160,7 +160,7 @@ class ChatCompletionsApi {
 			HttpServletResponse response) throws IOException {
 		var caller = ChatAdmission.caller();
 		var body = LegacyBody.of(ChatBody.parse(json, raw));
-		var request = new ChatRequest("cmpl-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
+		var request = new ChatRequest(org.familiar.compute.RequestIds.next("cmpl-"), caller.person().toString(),
 				caller.workload(), body.model(), List.of(org.familiar.compute.ChatMessage.user(body.prompt())),
 				body.maxTokens(), null, null, List.of())
 			.withPassThrough(body.passThrough());

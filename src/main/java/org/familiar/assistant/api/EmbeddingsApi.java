@@ -54,7 +54,7 @@ class EmbeddingsApi {
 		}
 		var model = ChatBody.model(body.get("model"));
 		var passThrough = new PassThrough(PassThrough.EMBEDDINGS, body, false, false, "max_tokens", bound(body.get("input")));
-		var request = new ChatRequest("embd-" + UUID.randomUUID().toString().replace("-", ""), caller.person().toString(),
+		var request = new ChatRequest(org.familiar.compute.RequestIds.next("embd-"), caller.person().toString(),
 				caller.workload(), model, List.of(), 0, null, null, List.of())
 			.withPassThrough(passThrough);
 		var result = plans.run(caller, request, new PlainCaller(httpRequest));

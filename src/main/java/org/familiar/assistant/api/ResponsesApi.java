@@ -72,7 +72,7 @@ class ResponsesApi {
 		}
 		conversation.addAll(items);
 		var body = ChatBody.of(ResponsesTranslation.chat(request, conversation));
-		var id = "resp_" + UUID.randomUUID().toString().replace("-", "");
+		var id = org.familiar.compute.RequestIds.next("resp_");
 		var admitted = admission.admit(caller, body, id, !"off".equalsIgnoreCase(httpRequest.getHeader(ChatCompletionsApi.MEMORY_SWITCH)));
 		response.setHeader(ChatCompletionsApi.MEMORIES_HEADER, String.join(",", admitted.recall().usedIds()));
 		var events = body.stream ? new EventStream(response) : null;

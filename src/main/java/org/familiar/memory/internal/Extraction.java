@@ -90,7 +90,7 @@ class Extraction {
 		}
 		var prompt = "Known memories:\n" + (known.isEmpty() ? "(none)\n" : known) + "\nExchange:\nUser: "
 				+ exchange.user() + "\nFamiliar: " + exchange.reply();
-		var request = new ChatRequest("memory-" + UUID.randomUUID(), exchange.person().toString(), WorkloadClass.BATCH,
+		var request = new ChatRequest(org.familiar.compute.RequestIds.next("memory-"), exchange.person().toString(), WorkloadClass.BATCH,
 				exchange.model(), List.of(ChatMessage.system(PROMPT), ChatMessage.user(prompt)),
 				settings.extraction().maxTokens(), 0.0, null, List.of());
 		String answer;
