@@ -323,6 +323,13 @@ class PassThroughTests {
 		org.awaitility.Awaitility.await().until(() -> plans.usage(person).heldTokens() == 0);
 		assertThat(plans.usage(person).usedTokens()).as("exactly what the backend reported").isEqualTo(5);
 		assertThat(backend.requests.getLast().path("user").asText()).startsWith("familiar-");
+		assertThatThrownBy(() -> openai.embeddings().create(EmbeddingCreateParams.builder().model("fake-model").input("hi").build()))
+			.as("the backend's own refusal, with the field it named")
+			.isInstanceOfSatisfying(BadRequestException.class, ex -> {
+				assertThat(ex.param()).hasValue("model");
+				assertThat(ex.code()).hasValue("backend_rejected");
+				assertThat(ex.getMessage()).contains("is not an embedding model");
+			});
 	}
 
 	@Test

@@ -288,7 +288,7 @@ public final class FakeModelServer implements AutoCloseable {
 		requests.add(request);
 		var model = request.path("model").asText();
 		if (!model.contains("embed")) {
-			respond(exchange, 400, ("{\"error\":{\"message\":\"" + model + " is not an embedding model\",\"type\":\"invalid_request_error\"}}").getBytes());
+			respond(exchange, 400, ("{\"error\":{\"message\":\"" + model + " is not an embedding model\",\"type\":\"invalid_request_error\",\"param\":\"model\"}}").getBytes());
 			return;
 		}
 		var input = request.path("input");

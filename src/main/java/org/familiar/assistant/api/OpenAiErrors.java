@@ -155,7 +155,7 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 			case BackendUnavailableException unavailable ->
 				OpenAiError.of(ex.getMessage(), "api_error", null, "backend_unavailable");
 			case BackendRejectedException rejected ->
-				OpenAiError.of(ex.getMessage(), "invalid_request_error", null, "backend_rejected");
+				OpenAiError.of(ex.getMessage(), "invalid_request_error", rejected.param(), "backend_rejected");
 			case BackendFailedException failed -> OpenAiError.of(ex.getMessage(), "api_error", null, "backend_error");
 			default -> OpenAiError.of(ex.getMessage(), "api_error", null, "backend_error");
 		};

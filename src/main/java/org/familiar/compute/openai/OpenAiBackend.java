@@ -217,7 +217,7 @@ public final class OpenAiBackend extends ChatBackend {
 			return new BackendUnavailableException(name(), detail, null);
 		}
 		if (status >= 400 && status < 500) {
-			return new BackendRejectedException(name(), status, detail);
+			return new BackendRejectedException(name(), status, detail, errorParam(response));
 		}
 		return generation.failed(detail, null);
 	}
@@ -234,6 +234,17 @@ public final class OpenAiBackend extends ChatBackend {
 			// fall through to the raw text
 		}
 		return text.isBlank() ? response.message() : text.strip();
+	}
+
+	/** The field a backend's OpenAI-shaped error names ({@code error.param}), if any. */
+	private static @Nullable String errorParam(Response response) throws IOException {
+		try {
+			var param = JSON.readTree(response.peekBody(64 * 1024).string()).path("error").path("param");
+			return param.isTextual() ? param.textValue() : null;
+		}
+		catch (IOException notJson) {
+			return null;
+		}
 	}
 
 	/** The fields Familiar owns in a pass-through body; everything else is copied as it came. */
