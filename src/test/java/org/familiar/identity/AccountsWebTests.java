@@ -98,6 +98,16 @@ class AccountsWebTests {
 
 	@Test
 	@Order(4)
+	void theChatsModelPickerOffersOnlyModelsThatChat() throws Exception {
+		var ada = new SignedInPerson(identity.person("ada"), "n/a");
+		mvc.perform(get("/chat").with(user(ada)))
+			.andExpect(status().isOk())
+			.andExpect(content().string(org.hamcrest.Matchers.containsString("value=\"Llama-3.2-1B-Instruct-JQ4\"")))
+			.andExpect(content().string(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("familiar-embed"))));
+	}
+
+	@Test
+	@Order(5)
 	void tokensAreShownOnceStoredHashedAndRevocable() throws Exception {
 		var ada = identity.person("ada");
 		var principal = new SignedInPerson(ada, "n/a");
