@@ -415,7 +415,7 @@ class UsageLedger {
 	 * @return whether this call settled it
 	 */
 	boolean settle(Settlement settlement, Instant now) {
-		return Boolean.TRUE.equals(transactions.execute(status -> settleHere(settlement, now)));
+		return Objects.requireNonNull(transactions.execute(status -> settleTogether(List.of(settlement), now))) == 1;
 	}
 
 	/**
@@ -577,101 +577,6 @@ class UsageLedger {
 					used - hold.tokens());
 		}
 		return hold.tokens() == 0 ? 0 : used;
-	}
-
-	/** Settles within the caller's transaction. */
-	private boolean settleHere(Settlement settlement, Instant now) {
-		var reserved = db.sql("""
-				select person_id, token_id, model, workload, tokens from ledger_entry
-				where request_id = :request and kind = 'reserve'""")
-			.param("request", settlement.requestId())
-			.query((rs, row) -> new Hold(settlement.requestId(), rs.getObject(1, UUID.class),
-					rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4), rs.getLong(5), settlement.node()))
-			.optional();
-		if (reserved.isEmpty()) {
-			return false;
-		}
-		var hold = reserved.get();
-		db.sql("select held_tokens from plan_account where person_id = :person for update")
-			.param("person", hold.person())
-			.query(Long.class)
-			.single();
-		boolean settled = db.sql("select count(*) from ledger_entry where request_id = :request and kind = 'settle'")
-			.param("request", settlement.requestId())
-			.query(Long.class)
-			.single() > 0;
-		if (settled) {
-			return false;
-		}
-		long charged = charge(hold, settlement);
-		db.sql("""
-				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
-				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
-				values (:request, 'settle', :person, :token, :model, :backend, :workload, :tokens,
-				  :prompt, :completion, :energy, :outcome, :node, :at)""")
-			.param("energy", settlement.energyWh())
-			.param("request", settlement.requestId())
-			.param("person", hold.person())
-			.param("token", hold.token())
-			.param("model", hold.model())
-			.param("backend", settlement.backend())
-			.param("workload", hold.workload())
-			.param("tokens", charged)
-			.param("prompt", settlement.promptTokens())
-			.param("completion", settlement.completionTokens())
-			.param("outcome", settlement.outcome())
-			.param("node", settlement.node())
-			.param("at", Timestamp.from(now))
-			.update();
-		db.sql("update plan_account set held_tokens = held_tokens - :tokens where person_id = :person")
-			.param("tokens", hold.tokens())
-			.param("person", hold.person())
-			.update();
-		var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
-		// A request refused for want of capacity never ran: it releases its hold but is not a request.
-		int counted = "refused".equals(settlement.outcome()) ? 0 : 1;
-		// Under the person's lock, so nobody else can add this bucket in between.
-		int added = db.sql("""
-				update usage_bucket set tokens = tokens + :tokens, requests = requests + :counted, energy_wh = energy_wh + :energy
-				where person_id = :person and starts_at = :hour""")
-			.param("tokens", charged)
-			.param("counted", counted)
-			.param("energy", settlement.energyWh())
-			.param("person", hold.person())
-			.param("hour", hour)
-			.update();
-		if (hold.token() != null) {
-			int bucketed = db.sql("""
-					update source_bucket set tokens = tokens + :tokens
-					where person_id = :person and source_id = :source and starts_at = :hour""")
-				.param("tokens", charged)
-				.param("person", hold.person())
-				.param("source", hold.token())
-				.param("hour", hour)
-				.update();
-			if (bucketed == 0) {
-				db.sql("""
-						insert into source_bucket (person_id, source_id, starts_at, tokens)
-						values (:person, :source, :hour, :tokens)""")
-					.param("person", hold.person())
-					.param("source", hold.token())
-					.param("hour", hour)
-					.param("tokens", charged)
-					.update();
-			}
-		}
-		if (added == 0) {
-			db.sql("""
-					insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)
-					values (:person, :hour, :tokens, :counted, :energy)""")
-				.param("counted", counted)
-				.param("energy", settlement.energyWh())
-				.param("person", hold.person())
-				.param("hour", hour)
-				.param("tokens", charged)
-				.update();
-		}
-		return true;
 	}
 
 	/** Requests reserved on {@code node} before {@code before} and never settled. */

@@ -234,7 +234,8 @@ final class ChatBody {
 		return model.textValue();
 	}
 
-	private static boolean flag(JsonNode node, String field) {
+	/** A boolean field, or {@code false} when absent. */
+	static boolean flag(JsonNode node, String field) {
 		var value = node.get(field);
 		if (value == null || value.isNull()) {
 			return false;

@@ -57,25 +57,14 @@ record LegacyBody(String model, String prompt, int maxTokens, PassThrough passTh
 			}
 			maxTokens = max.intValue();
 		}
-		boolean stream = flag(body, "stream");
+		boolean stream = ChatBody.flag(body, "stream");
 		var options = body.get("stream_options");
-		boolean usageAsked = options != null && options.isObject() && flag(options, "include_usage");
+		boolean usageAsked = options != null && options.isObject() && ChatBody.flag(options, "include_usage");
 		if (body.path("echo").asBoolean(false)) {
 			// The prompt comes back as completion text too.
 			bound *= 2;
 		}
 		return new LegacyBody(model, text.toString(), maxTokens,
 				new PassThrough(PassThrough.COMPLETIONS, body, stream, usageAsked, "max_tokens", bound));
-	}
-
-	private static boolean flag(JsonNode node, String field) {
-		var value = node.get(field);
-		if (value == null || value.isNull()) {
-			return false;
-		}
-		if (!value.isBoolean()) {
-			throw new InvalidRequestException("'" + field + "' must be true or false.", field);
-		}
-		return value.booleanValue();
 	}
 }
