@@ -352,6 +352,9 @@ public class PlansManagement implements PersonalData {
 	/** Queues the settlement: the reply is already on its way; the ledger's writer commits it with others. */
 	@EventListener
 	void on(CompletionFinished finished) {
+		if (!settings.metering()) {
+			return;
+		}
 		ledger.settleLater(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
 				finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
 				finished.outcome().name().toLowerCase(), node, finished.requester()));

@@ -15,14 +15,18 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The ledger: reservations and settlements, appended, one of each per request at most.
+ * The ledger: a hold per running request ({@code ledger_hold}) and one settled entry per request
+ * ({@code ledger_entry}, appended, never changed), which records what was reserved and what was
+ * charged. Settling deletes the hold and appends the entry in one transaction.
  *
- * <p>Exactness under concurrency comes from one lock: every reservation and settlement of a person
- * runs in a transaction that first locks the person's {@code plan_account} row
- * ({@code SELECT … FOR UPDATE}), which both H2 and PostgreSQL honour across connections and
- * replicas. Under that lock the balance (settled usage in the window plus what is held) is read,
- * checked and changed; nothing else changes it. Settling twice is impossible: the settle entry's
- * primary key is (request, kind), and a second settle finds it there and does nothing.
+ * <p>Exactness under concurrency comes from one lock and one snapshot. A reservation that checks a
+ * budget first locks the person's {@code plan_account} row ({@code SELECT … FOR UPDATE}), which
+ * both H2 and PostgreSQL honour across connections and replicas, so two reservations of a person
+ * take turns; under that lock it reads the balance (settled usage in the window plus what is held)
+ * in one statement and adds its hold. A settlement takes no lock: in one transaction it deletes
+ * the hold and adds the charge to the usage buckets, which a balance read sees whole or not at
+ * all. Settling twice is impossible: the second finds no hold and does nothing, and the entry's
+ * primary key (request, kind) refuses a second entry.
  *
  * <p>Settled usage is also added to an hourly bucket per person; the balance of a rolling window
  * sums the buckets that overlap it, so a bucket partly out of the window still counts whole: the
@@ -40,6 +44,11 @@ class UsageLedger {
 	/** Tokens charged beyond what was reserved: should stay zero (the reservation is an upper bound). */
 	private final Counter overshoot;
 
+	/** How long the writer takes per batch, and how many reservations and settlements a batch holds. */
+	private final io.micrometer.core.instrument.Timer batchTime;
+
+	private final io.micrometer.core.instrument.DistributionSummary batchSize;
+
 	private final org.springframework.jdbc.core.JdbcTemplate jdbc;
 
 	UsageLedger(JdbcClient db, org.springframework.jdbc.core.JdbcTemplate jdbc, TransactionTemplate transactions,
@@ -51,6 +60,14 @@ class UsageLedger {
 		this.overshoot = Counter.builder("familiar.ledger.overshoot")
 			.baseUnit("tokens")
 			.description("Tokens a request used beyond its reservation (charged all the same)")
+			.register(meters);
+		this.batchTime = io.micrometer.core.instrument.Timer.builder("familiar.ledger.batch")
+			.description("Time the ledger writer takes to write one batch (one transaction)")
+			.publishPercentileHistogram()
+			.register(meters);
+		this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("familiar.ledger.batch.size")
+			.description("Reservations and settlements written in one batch")
+			.publishPercentileHistogram()
 			.register(meters);
 		writer.start();
 	}
@@ -68,16 +85,22 @@ class UsageLedger {
 	 * Reserves {@code hold.tokens()} if the person's budget allows it. Concurrent reservations are
 	 * committed together (group commit): the calling thread queues its hold and waits while the
 	 * ledger's writer writes whatever has queued up in one transaction, checking each against its
-	 * person's balance under that person's lock.
+	 * person's balance under that person's lock. A hold nothing can refuse (an unlimited plan, an
+	 * app without a cap) is not waited for: it is written with the next batch, before its own
+	 * settlement, as settlements are.
 	 * @return {@code null} when it was reserved, else the balance that refused it
 	 * @throws CapReached if the hold's app is over the cap the person set for it
 	 */
 	@Nullable Balance reserve(Hold hold, long budget, Duration window, Instant now) {
-		var pending = new Pending(hold, budget, window, now);
 		if (!running) {
 			throw new IllegalStateException("The ledger is shutting down");
 		}
+		boolean refusable = budget > 0 || hold.token() != null && hold.tokens() > 0 && capped(hold.person(), hold.token());
+		var pending = new Pending(hold, budget, window, now, refusable);
 		queue.add(pending);
+		if (!refusable) {
+			return null;
+		}
 		Object outcome;
 		try {
 			outcome = pending.done.get();
@@ -95,12 +118,15 @@ class UsageLedger {
 		return outcome instanceof Balance refused ? refused : null;
 	}
 
-	/** A hold waiting for the writer; completed with {@link #RESERVED}, a refusing {@link Balance} or a {@link CapBalance}. */
-	private record Pending(Hold hold, long budget, Duration window, Instant now,
+	/**
+	 * A hold waiting for the writer; completed with {@link #RESERVED}, a refusing {@link Balance} or
+	 * a {@link CapBalance}. Only a {@code refusable} one has a caller waiting for that.
+	 */
+	private record Pending(Hold hold, long budget, Duration window, Instant now, boolean refusable,
 			java.util.concurrent.CompletableFuture<Object> done) {
 
-		Pending(Hold hold, long budget, Duration window, Instant now) {
-			this(hold, budget, window, now, new java.util.concurrent.CompletableFuture<>());
+		Pending(Hold hold, long budget, Duration window, Instant now, boolean refusable) {
+			this(hold, budget, window, now, refusable, new java.util.concurrent.CompletableFuture<>());
 		}
 	}
 
@@ -125,42 +151,64 @@ class UsageLedger {
 	}
 
 	/**
+	 * How long settlements and holds nothing can refuse wait for a reservation to share a commit
+	 * with. Nobody waits on them, and a commit costs about the same for one entry as for a
+	 * hundred, so they go with the next reservation that is waited for, or alone after this long.
+	 */
+	static final Duration SETTLE_LINGER = Duration.ofMillis(5);
+
+	/**
 	 * The ledger's one writer on this node: whatever has queued up — reservations waiting for
 	 * their answer and settlements — goes into one transaction, so a busy server commits once per
-	 * batch, and reservations and settlements never wait on each other's locks here.
+	 * batch, and reservations and settlements never wait on each other's locks here. What nobody
+	 * waits for waits up to {@link #SETTLE_LINGER} for a reservation to go with.
 	 */
 	private void writeQueued() {
 		var batch = new java.util.ArrayList<Object>(WRITE_BATCH);
 		while (running) {
 			try {
-				batch.add(queue.take());
+				var first = queue.take();
+				batch.add(first);
+				boolean waitedOn = first instanceof Pending pending && pending.refusable();
+				long until = System.nanoTime() + SETTLE_LINGER.toNanos();
+				while (!waitedOn && batch.size() < WRITE_BATCH) {
+					var next = queue.poll(until - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+					if (next == null) {
+						break;
+					}
+					batch.add(next);
+					waitedOn = next instanceof Pending pending && pending.refusable();
+				}
 			}
 			catch (InterruptedException stopping) {
 				break;
 			}
-			queue.drainTo(batch, WRITE_BATCH - 1);
-			write(batch);
+			queue.drainTo(batch, WRITE_BATCH - batch.size());
+			batchSize.record(batch.size());
+			batchTime.record(() -> write(batch));
 			batch.clear();
 		}
-		// Stopping: what ran is settled; what has not started yet is refused.
+		// Stopping: what ran is held and settled; what waits to start is refused.
 		queue.drainTo(batch);
-		batch.forEach(item -> {
-			if (item instanceof Pending pending) {
-				pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down"));
-			}
-		});
-		var settlements = batch.stream().filter(Settlement.class::isInstance).map(Settlement.class::cast).toList();
-		if (!settlements.isEmpty()) {
-			settleAll(settlements, Instant.now());
+		batch.removeIf(item -> item instanceof Pending pending && pending.refusable()
+				&& pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down")));
+		if (!batch.isEmpty()) {
+			write(batch);
 		}
 	}
 
+	/**
+	 * Writes a batch in one transaction: first the holds nothing can refuse (a settlement in the
+	 * batch may be theirs), then the settlements (what they release counts for the rest), then
+	 * the reservations that are checked.
+	 */
 	private void write(List<Object> batch) {
+		var unrefusable = new java.util.ArrayList<Pending>();
 		var holds = new java.util.ArrayList<Pending>();
 		var settlements = new java.util.ArrayList<Settlement>();
 		for (var item : batch) {
 			if (item instanceof Pending pending) {
-				holds.add(pending);
+				(pending.refusable() ? holds : unrefusable).add(pending);
 			}
 			else {
 				settlements.add((Settlement) item);
@@ -172,14 +220,24 @@ class UsageLedger {
 		List<Object> outcomes;
 		try {
 			outcomes = transactions.execute(status -> {
+				reserveHere(unrefusable);
 				settleTogether(settlements, Instant.now());
 				return reserveHere(holds);
 			});
 		}
 		catch (RuntimeException batchFailed) {
 			log.warn("A ledger batch of {} reservations and {} settlements failed ({}); writing them one by one",
-					holds.size(), settlements.size(), batchFailed.getMessage());
+					unrefusable.size() + holds.size(), settlements.size(), batchFailed.getMessage());
 			// One at a time, so one that cannot be written does not fail the others.
+			for (var pending : unrefusable) {
+				try {
+					transactions.execute(status -> reserveHere(List.of(pending)));
+				}
+				catch (RuntimeException failed) {
+					log.error("Could not hold {}; its settlement will find no hold and charge nothing", pending.hold().requestId(),
+							failed);
+				}
+			}
 			for (var settlement : settlements) {
 				try {
 					settle(settlement, Instant.now());
@@ -201,14 +259,14 @@ class UsageLedger {
 		for (int i = 0; i < holds.size(); i++) {
 			holds.get(i).done.complete(outcomes.get(i));
 		}
+		unrefusable.forEach(pending -> pending.done.complete(RESERVED));
 	}
 
 	/**
-	 * Checks and writes a batch of holds within the caller's transaction: each person's balance is
-	 * read once under their lock and each hold checked against it plus what the batch already
-	 * holds for them; the accepted holds are inserted in one batch and each person's held total
-	 * updated once. An unlimited plan without an app cap needs no balance and takes no lock before
-	 * its update.
+	 * Checks and writes a batch of holds within the caller's transaction: each person with a
+	 * budget or an app cap is locked and their balance read once, and each hold checked against
+	 * it plus what the batch already holds for them; the accepted holds are inserted in one batch.
+	 * An unlimited plan without an app cap needs no balance and takes no lock.
 	 */
 	private List<Object> reserveHere(List<Pending> batch) {
 		var outcomes = new java.util.ArrayList<Object>(batch.size());
@@ -248,8 +306,8 @@ class UsageLedger {
 		}
 		if (!accepted.isEmpty()) {
 			jdbc.batchUpdate("""
-					insert into ledger_entry (request_id, kind, person_id, token_id, model, workload, tokens, node, at)
-					values (?, 'reserve', ?, ?, ?, ?, ?, ?, ?)""", accepted, accepted.size(), (statement, pending) -> {
+					insert into ledger_hold (request_id, person_id, token_id, model, workload, tokens, node, at)
+					values (?, ?, ?, ?, ?, ?, ?, ?)""", accepted, accepted.size(), (statement, pending) -> {
 				var hold = pending.hold();
 				statement.setString(1, hold.requestId());
 				statement.setObject(2, hold.person());
@@ -261,29 +319,17 @@ class UsageLedger {
 				statement.setTimestamp(8, Timestamp.from(pending.now()));
 			});
 		}
-		added.forEach((person, tokens) -> {
-			int updated = db.sql("update plan_account set held_tokens = held_tokens + :tokens where person_id = :person")
-				.param("tokens", tokens)
-				.param("person", person)
-				.update();
-			if (updated == 0) {
-				db.sql("insert into plan_account (person_id, held_tokens) values (:person, :tokens)")
-					.param("person", person)
-					.param("tokens", tokens)
-					.update();
-			}
-		});
 		return outcomes;
 	}
 
 	/** Takes the person's lock (creating their account row if need be) without reading the balance. */
 	private void lock(UUID person) {
-		db.sql("insert into plan_account (person_id, held_tokens) values (:person, 0) on conflict do nothing")
+		db.sql("insert into plan_account (person_id) values (:person) on conflict do nothing")
 			.param("person", person)
 			.update();
-		db.sql("select held_tokens from plan_account where person_id = :person for update")
+		db.sql("select person_id from plan_account where person_id = :person for update")
 			.param("person", person)
-			.query(Long.class)
+			.query(UUID.class)
 			.single();
 	}
 
@@ -326,24 +372,18 @@ class UsageLedger {
 		if (cap.isEmpty()) {
 			return null;
 		}
+		// One statement, so one snapshot: a settlement moving tokens from held to used is seen whole or not at all.
 		var used = db.sql("""
-				select coalesce(sum(tokens), 0), min(starts_at) from source_bucket
-				where person_id = :person and source_id = :source and starts_at > :since""")
+				select coalesce(sum(tokens), 0), min(starts_at),
+				  (select coalesce(sum(h.tokens), 0) from ledger_hold h where h.person_id = :person and h.token_id = :source)
+				from source_bucket where person_id = :person and source_id = :source and starts_at > :since""")
 			.param("person", person)
 			.param("source", source)
 			.param("since", Timestamp.from(now.minus(CAP_WINDOW).minus(Duration.ofHours(1))))
-			.query((rs, row) -> new Object[] { rs.getLong(1), rs.getTimestamp(2) })
-			.single();
-		long held = db.sql("""
-				select coalesce(sum(r.tokens), 0) from ledger_entry r
-				where r.person_id = :person and r.token_id = :source and r.kind = 'reserve'
-				  and not exists (select 1 from ledger_entry s where s.request_id = r.request_id and s.kind = 'settle')""")
-			.param("person", person)
-			.param("source", source)
-			.query(Long.class)
+			.query((rs, row) -> new Object[] { rs.getLong(1), rs.getTimestamp(2), rs.getLong(3) })
 			.single();
 		var oldest = (Timestamp) used[1];
-		return new CapBalance(cap.get(), (Long) used[0], held,
+		return new CapBalance(cap.get(), (Long) used[0], (Long) used[2],
 				oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)).plus(CAP_WINDOW));
 	}
 
@@ -441,9 +481,9 @@ class UsageLedger {
 
 	/**
 	 * Settles a batch within the caller's transaction with a few statements for the whole batch
-	 * rather than several for each: the reservations read at once, each person locked once (in
-	 * the reserver's order), the ones already settled skipped, the settle entries inserted in one
-	 * batch, and each person's held total, hourly bucket and app buckets updated once.
+	 * rather than several for each: the holds read at once (one settled already has none), each
+	 * person locked once (in the reserver's order), the entries inserted and the holds deleted in
+	 * one batch each, and each person's held total, hourly bucket and app buckets updated once.
 	 * @return how many it settled
 	 */
 	private int settleTogether(List<Settlement> batch, Instant now) {
@@ -452,8 +492,8 @@ class UsageLedger {
 		var holds = new java.util.HashMap<String, Hold>();
 		for (var ids : chunks(List.copyOf(byRequest.keySet()))) {
 			db.sql("""
-					select request_id, person_id, token_id, model, workload, tokens from ledger_entry
-					where kind = 'reserve' and request_id in (:requests)""")
+					select request_id, person_id, token_id, model, workload, tokens from ledger_hold
+					where request_id in (:requests)""")
 				.param("requests", ids)
 				.query(rs -> {
 					var id = rs.getString(1);
@@ -464,32 +504,19 @@ class UsageLedger {
 		if (holds.isEmpty()) {
 			return 0;
 		}
-		holds.values().stream().map(Hold::person).distinct().sorted(java.util.Comparator.comparing(UUID::toString))
-			.forEach(person -> db.sql("select held_tokens from plan_account where person_id = :person for update")
-				.param("person", person)
-				.query(Long.class)
-				.optional());
-		var settledAlready = new java.util.HashSet<String>();
-		for (var ids : chunks(List.copyOf(holds.keySet()))) {
-			settledAlready.addAll(db.sql("select request_id from ledger_entry where kind = 'settle' and request_id in (:requests)")
-				.param("requests", ids)
-				.query(String.class)
-				.list());
-		}
 		var entries = new java.util.ArrayList<Object[]>();
-		var released = new java.util.TreeMap<String, long[]>();
-		var buckets = new java.util.LinkedHashMap<UUID, double[]>();
-		var appBuckets = new java.util.LinkedHashMap<List<UUID>, long[]>();
+		// Bucket rows updated in one order (ids as text) everywhere, so two replicas' batches do not deadlock.
+		var buckets = new java.util.TreeMap<UUID, double[]>(java.util.Comparator.comparing(UUID::toString));
+		var appBuckets = new java.util.TreeMap<List<UUID>, long[]>(java.util.Comparator.comparing(List::toString));
 		for (var settlement : byRequest.values()) {
 			var hold = holds.get(settlement.requestId());
-			if (hold == null || !settledAlready.add(settlement.requestId())) {
+			if (hold == null) {
 				continue;
 			}
 			long charged = charge(hold, settlement);
 			entries.add(new Object[] { settlement.requestId(), hold.person(), hold.token(), hold.model(), settlement.backend(),
-					hold.workload(), charged, settlement.promptTokens(), settlement.completionTokens(), settlement.energyWh(),
+					hold.workload(), charged, hold.tokens(), settlement.promptTokens(), settlement.completionTokens(), settlement.energyWh(),
 					settlement.outcome(), settlement.node(), Timestamp.from(now) });
-			released.computeIfAbsent(hold.person().toString(), p -> new long[1])[0] += hold.tokens();
 			// A request refused for want of capacity never ran: it releases its hold but is not a request.
 			var bucket = buckets.computeIfAbsent(hold.person(), p -> new double[3]);
 			bucket[0] += charged;
@@ -503,57 +530,44 @@ class UsageLedger {
 			return 0;
 		}
 		jdbc.batchUpdate("""
-				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens,
+				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens, reserved,
 				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
-				values (?, 'settle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", entries);
-		released.forEach((person, tokens) -> db.sql("update plan_account set held_tokens = held_tokens - :tokens where person_id = :person")
-			.param("tokens", tokens[0])
-			.param("person", UUID.fromString(person))
-			.update());
+				values (?, 'settle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", entries);
+		jdbc.batchUpdate("delete from ledger_hold where request_id = ?",
+				entries.stream().map(entry -> new Object[] { entry[0] }).toList());
 		var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
-		buckets.forEach((person, sums) -> {
-			int added = db.sql("""
-					update usage_bucket set tokens = tokens + :tokens, requests = requests + :counted, energy_wh = energy_wh + :energy
-					where person_id = :person and starts_at = :hour""")
-				.param("tokens", (long) sums[0])
-				.param("counted", (long) sums[1])
-				.param("energy", sums[2])
-				.param("person", person)
-				.param("hour", hour)
-				.update();
-			if (added == 0) {
-				db.sql("""
-						insert into usage_bucket (person_id, starts_at, tokens, requests, energy_wh)
-						values (:person, :hour, :tokens, :counted, :energy)""")
-					.param("tokens", (long) sums[0])
-					.param("counted", (long) sums[1])
-					.param("energy", sums[2])
-					.param("person", person)
-					.param("hour", hour)
-					.update();
-			}
-		});
-		appBuckets.forEach((key, tokens) -> {
-			int bucketed = db.sql("""
-					update source_bucket set tokens = tokens + :tokens
-					where person_id = :person and source_id = :source and starts_at = :hour""")
-				.param("tokens", tokens[0])
-				.param("person", key.get(0))
-				.param("source", key.get(1))
-				.param("hour", hour)
-				.update();
-			if (bucketed == 0) {
-				db.sql("""
-						insert into source_bucket (person_id, source_id, starts_at, tokens)
-						values (:person, :source, :hour, :tokens)""")
-					.param("person", key.get(0))
-					.param("source", key.get(1))
-					.param("hour", hour)
-					.param("tokens", tokens[0])
-					.update();
-			}
-		});
+		var personRows = new java.util.ArrayList<Object[]>();
+		buckets.forEach((person, sums) -> personRows.add(new Object[] { (long) sums[0], (long) sums[1], sums[2], person, hour }));
+		addMissing(personRows, """
+				update usage_bucket set tokens = tokens + ?, requests = requests + ?, energy_wh = energy_wh + ?
+				where person_id = ? and starts_at = ?""", """
+				insert into usage_bucket (tokens, requests, energy_wh, person_id, starts_at) values (?, ?, ?, ?, ?)""");
+		var appRows = new java.util.ArrayList<Object[]>();
+		appBuckets.forEach((key, tokens) -> appRows.add(new Object[] { tokens[0], key.get(0), key.get(1), hour }));
+		addMissing(appRows, """
+				update source_bucket set tokens = tokens + ? where person_id = ? and source_id = ? and starts_at = ?""", """
+				insert into source_bucket (tokens, person_id, source_id, starts_at) values (?, ?, ?, ?)""");
 		return entries.size();
+	}
+
+	/**
+	 * Adds to counters in one batch of updates, then inserts in one batch the rows that were not
+	 * there yet; {@code insert} takes the same parameters in the same order as {@code update}.
+	 */
+	private void addMissing(List<Object[]> rows, String update, String insert) {
+		if (rows.isEmpty()) {
+			return;
+		}
+		int[] updated = jdbc.batchUpdate(update, rows);
+		var missing = new java.util.ArrayList<Object[]>();
+		for (int i = 0; i < updated.length; i++) {
+			if (updated[i] == 0) {
+				missing.add(rows.get(i));
+			}
+		}
+		if (!missing.isEmpty()) {
+			jdbc.batchUpdate(insert, missing);
+		}
 	}
 
 	/** At most 500 ids to an {@code in (…)} list. */
@@ -582,9 +596,7 @@ class UsageLedger {
 	/** Requests reserved on {@code node} before {@code before} and never settled. */
 	List<String> unsettled(String node, Instant before) {
 		return db.sql("""
-				select r.request_id from ledger_entry r
-				where r.kind = 'reserve' and r.node = :node and r.at < :before
-				  and not exists (select 1 from ledger_entry s where s.request_id = r.request_id and s.kind = 'settle')""")
+				select request_id from ledger_hold where node = :node and at < :before""")
 			.param("node", node)
 			.param("before", Timestamp.from(before))
 			.query(String.class)
@@ -593,65 +605,57 @@ class UsageLedger {
 
 	/** Erases every record of the person's usage (account deletion). */
 	void erase(UUID person) {
-		for (var table : List.of("ledger_entry", "usage_bucket", "source_cap", "source_bucket", "plan_account",
+		for (var table : List.of("ledger_hold", "ledger_entry", "usage_bucket", "source_cap", "source_bucket", "plan_account",
 				"plan_override")) {
 			db.sql("delete from " + table + " where person_id = :person").param("person", person).update();
 		}
 	}
 
-	/** One settled request, as the usage page and the CSV export show it. */
+	/** One settled request, as the usage page and the CSV export show it, with what it reserved. */
 	record Settled(Instant at, String requestId, @Nullable UUID token, String model, String backend, String workload,
-			long promptTokens, long completionTokens, long charged, double energyWh, String outcome) {
+			long promptTokens, long completionTokens, long charged, double energyWh, String outcome, long reserved) {
 	}
 
 	/** A person's settled requests since {@code since}, newest first. */
 	List<Settled> settled(UUID person, Instant since) {
 		return db.sql("""
 				select at, request_id, token_id, model, backend, workload, prompt_tokens, completion_tokens, tokens,
-				  energy_wh, outcome
+				  energy_wh, outcome, reserved
 				from ledger_entry where person_id = :person and kind = 'settle' and at > :since
 				order by at desc""")
 			.param("person", person)
 			.param("since", Timestamp.from(since))
 			.query((rs, row) -> new Settled(rs.getTimestamp(1).toInstant(), rs.getString(2), rs.getObject(3, UUID.class),
 					rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9),
-					rs.getDouble(10), rs.getString(11)))
+					rs.getDouble(10), rs.getString(11), rs.getLong(12)))
 			.list();
 	}
 
+	/**
+	 * What the person used in the window and holds now: the hourly buckets overlapping the window
+	 * and the open holds, read in one statement, so in one snapshot (a settlement moves tokens from
+	 * one to the other in one transaction, and is seen whole or not at all). {@code oldest} is when
+	 * the first bucket ends.
+	 */
 	Balance balance(UUID person, Duration window, Instant now) {
-		var held = db.sql("select held_tokens from plan_account where person_id = :person")
-			.param("person", person)
-			.query(Long.class)
-			.optional()
-			.orElse(0L);
-		return window(person, window, now, held);
-	}
-
-	private Balance lockedBalance(UUID person, Duration window, Instant now) {
-		db.sql("insert into plan_account (person_id, held_tokens) values (:person, 0) on conflict do nothing")
-			.param("person", person)
-			.update();
-		long held = db.sql("select held_tokens from plan_account where person_id = :person for update")
-			.param("person", person)
-			.query(Long.class)
-			.single();
-		return window(person, window, now, held);
-	}
-
-	/** Sums the hourly buckets overlapping the window; {@code oldest} is when the first of them ends. */
-	private Balance window(UUID person, Duration window, Instant now, long held) {
 		return db.sql("""
-				select coalesce(sum(tokens), 0), coalesce(sum(requests), 0), min(starts_at), coalesce(sum(energy_wh), 0)
+				select coalesce(sum(tokens), 0), coalesce(sum(requests), 0), min(starts_at), coalesce(sum(energy_wh), 0),
+				  (select coalesce(sum(h.tokens), 0) from ledger_hold h where h.person_id = :person)
 				from usage_bucket
 				where person_id = :person and starts_at > :since""")
 			.param("person", person)
 			.param("since", Timestamp.from(now.minus(window).minus(Duration.ofHours(1))))
 			.query((rs, row) -> {
 				var oldest = rs.getTimestamp(3);
-				return new Balance(rs.getLong(1), held, rs.getLong(2), rs.getDouble(4),
+				return new Balance(rs.getLong(1), rs.getLong(5), rs.getLong(2), rs.getDouble(4),
 						oldest == null ? null : oldest.toInstant().plus(Duration.ofHours(1)));
 			})
 			.single();
+	}
+
+	/** {@link #balance} under the person's lock, which only reservations take. */
+	private Balance lockedBalance(UUID person, Duration window, Instant now) {
+		lock(person);
+		return balance(person, window, now);
 	}
 }

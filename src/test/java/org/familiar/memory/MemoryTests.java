@@ -402,7 +402,7 @@ class MemoryTests extends RunningFamiliar {
 		var deleted = browser.post("/settings/account/delete", "_csrf", csrf, "password", "correct horse", "confirm", "true");
 		assertThat(WebSession.location(deleted)).endsWith("/login?deleted");
 		assertThat(identity.person(ann.id())).isEmpty();
-		for (var table : List.of("memory", "memory_book", "memory_feedback", "conversation", "ledger_entry", "usage_bucket",
+		for (var table : List.of("memory", "memory_book", "memory_feedback", "conversation", "ledger_hold", "ledger_entry", "usage_bucket",
 				"plan_account")) {
 			assertThat(jdbc.sql("select count(*) from " + table + " where person_id = :p").param("p", ann.id().value())
 				.query(Long.class).single()).as(table).isZero();

@@ -61,6 +61,7 @@ class QuotaAndLedgerTests {
 		registry.add("familiar.aliases.mini", () -> "fake-model");
 		registry.add("familiar.plans.frugal.token-budget", () -> "20");
 		registry.add("familiar.plans.frugal.fallback-model", () -> "mini");
+		registry.add("familiar.plans.open.token-budget", () -> "0");
 	}
 
 	@AfterAll
@@ -140,6 +141,39 @@ class QuotaAndLedgerTests {
 				refused.get(), usage.usedTokens());
 		assertThat(usage.usedTokens()).isLessThanOrEqualTo(2600).isEqualTo(servedTokens.get());
 		assertThat(usage.requests()).isEqualTo(served.get());
+	}
+
+	/**
+	 * An unlimited plan's holds are not waited for (nothing can refuse them): they are written with
+	 * the next batch, before their settlements, so every request still ends as one settled entry
+	 * that records its hold and the backend's usage, and nothing stays held.
+	 */
+	@Test
+	void holdsNobodyWaitsForAreStillWrittenAndSettledOnceEach() throws Exception {
+		var person = person("open");
+		var token = identity.issueToken(person, "flood", WorkloadClass.INTERACTIVE).secret();
+		var reported = new AtomicLong();
+		try (var clients = Executors.newVirtualThreadPerTaskExecutor()) {
+			var replies = new ArrayList<Future<HttpResponse<String>>>();
+			for (int i = 0; i < 300; i++) {
+				replies.add(clients.submit(() -> http.send(ask(token, "hi"), HttpResponse.BodyHandlers.ofString())));
+			}
+			for (var reply : replies) {
+				var response = reply.get();
+				assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+				reported.addAndGet(json.readTree(response.body()).path("usage").path("total_tokens").asLong());
+			}
+		}
+		await().atMost(Duration.ofSeconds(20)).until(() -> plans.usage(person).requests() == 300);
+		assertThat(plans.usage(person).heldTokens()).isZero();
+		assertThat(plans.usage(person).usedTokens()).isEqualTo(reported.get());
+		var entries = ledger.settled(person.value(), Instant.EPOCH);
+		assertThat(entries).hasSize(300).allSatisfy(entry -> {
+			assertThat(entry.outcome()).isEqualTo("completed");
+			assertThat(entry.reserved()).isGreaterThanOrEqualTo(entry.charged()).isPositive();
+		});
+		assertThat(entries.stream().map(UsageLedger.Settled::requestId).distinct()).hasSize(300);
+		assertThat(entries.stream().mapToLong(UsageLedger.Settled::charged).sum()).isEqualTo(reported.get());
 	}
 
 	@Test
