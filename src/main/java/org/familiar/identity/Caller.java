@@ -9,21 +9,23 @@ import org.springframework.security.core.Authentication;
 /**
  * Who is making a request: the person, the token they used (none for a browser session), the
  * workload class the request runs in and, for an app signed in with Familiar, which app and what
- * the person allowed it.
+ * the person allowed it. Serializable: a browser session carries it, and replicas keep sessions in
+ * Redis.
  *
  * @param token the personal access token, or for an app the app's registration id (usage and caps
  * are kept per token or app under this id)
  * @param connected the app acting for the person through Sign in with Familiar, if any
  */
 public record Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload,
-		@Nullable ConnectedApp connected) {
+		@Nullable ConnectedApp connected) implements java.io.Serializable {
 
 	public Caller(PersonId person, String username, @Nullable TokenId token, WorkloadClass workload) {
 		this(person, username, token, workload, null);
 	}
 
 	/** An app signed in with Familiar: its registration id, client id, name and granted scopes. */
-	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes) {
+	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes)
+			implements java.io.Serializable {
 
 		public ConnectedApp {
 			scopes = Set.copyOf(scopes);

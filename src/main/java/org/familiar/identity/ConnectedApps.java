@@ -68,6 +68,11 @@ public class ConnectedApps {
 
 	private final SecureRandom random = new SecureRandom();
 
+	private final org.familiar.compute.Broadcasts broadcasts;
+
+	/** The topic on which replicas tell each other that an app's tokens or consents changed. */
+	static final String APPS_CHANGED = "identity.apps";
+
 	private final Cache<String, Optional<Caller>> callers = Caffeine.newBuilder()
 		.maximumSize(100_000)
 		.expireAfterWrite(TOKEN_CACHE)
@@ -75,7 +80,7 @@ public class ConnectedApps {
 
 	ConnectedApps(RegisteredClientRepository clients, HashedAuthorizations authorizations,
 			OAuth2AuthorizationConsentService consents, JdbcClient jdbc, PasswordEncoder passwords, People people,
-			ApplicationEventPublisher events, Clock clock) {
+			ApplicationEventPublisher events, Clock clock, org.familiar.compute.Broadcasts broadcasts) {
 		this.clients = clients;
 		this.authorizations = authorizations;
 		this.consents = consents;
@@ -84,7 +89,9 @@ public class ConnectedApps {
 		this.people = people;
 		this.events = events;
 		this.clock = clock;
-		authorizations.onChange(callers::invalidateAll);
+		this.broadcasts = broadcasts;
+		broadcasts.subscribe(APPS_CHANGED, any -> callers.invalidateAll());
+		authorizations.onChange(() -> broadcasts.publish(APPS_CHANGED, ""));
 	}
 
 	/** Every app's tokens: opaque access tokens for an hour, refresh tokens for 30 days. */
@@ -324,7 +331,7 @@ public class ConnectedApps {
 			consents.remove(consent);
 		}
 		int removed = authorizations.removeAll(client.getId(), username);
-		callers.invalidateAll();
+		broadcasts.publish(APPS_CHANGED, "");
 		if (consent == null && removed == 0) {
 			return false;
 		}
@@ -362,7 +369,7 @@ public class ConnectedApps {
 			jdbc.sql("delete from oauth2_authorization_consent where registered_client_id = :id").param("id", app.registrationId()).update();
 			jdbc.sql("delete from oauth2_registered_client where id = :id").param("id", app.registrationId()).update();
 		}
-		callers.invalidateAll();
+		broadcasts.publish(APPS_CHANGED, "");
 	}
 
 	private static AppRegistration registration(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo,

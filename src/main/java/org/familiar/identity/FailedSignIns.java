@@ -7,7 +7,7 @@ import java.time.Instant;
  * next do, so they learn that someone tried.
  * @param lastFrom the client address of the latest attempt
  */
-public record FailedSignIns(int count, Instant lastAt, String lastFrom) {
+public record FailedSignIns(int count, Instant lastAt, String lastFrom) implements java.io.Serializable {
 
 	/** The session attribute that holds them from sign-in until the first page shows them. */
 	public static final String SESSION_ATTRIBUTE = "familiar.failedSignIns";

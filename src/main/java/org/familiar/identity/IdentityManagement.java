@@ -71,8 +71,27 @@ public class IdentityManagement {
 
 	private final ObjectProvider<ConnectedApps> apps;
 
+	private final org.familiar.compute.Broadcasts broadcasts;
+
+	/** Topics on which replicas tell each other to forget a token (its hash; empty: all) or a person. */
+	static final String TOKENS_CHANGED = "identity.tokens", PERSON_DELETED = "identity.people";
+
 	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
-			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData, ObjectProvider<ConnectedApps> apps) {
+			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData, ObjectProvider<ConnectedApps> apps,
+			org.familiar.compute.Broadcasts broadcasts) {
+		this.broadcasts = broadcasts;
+		broadcasts.subscribe(TOKENS_CHANGED, hash -> {
+			if (hash.isEmpty()) {
+				callers.invalidateAll();
+			}
+			else {
+				callers.invalidate(hash);
+			}
+		});
+		broadcasts.subscribe(PERSON_DELETED, id -> {
+			existing.invalidate(new PersonId(java.util.UUID.fromString(id)));
+			anyone.set(false);
+		});
 		this.apps = apps;
 		this.personalData = personalData;
 		this.events = events;
@@ -191,9 +210,9 @@ public class IdentityManagement {
 		personalData.orderedStream().forEach(data -> data.erase(id));
 		apps.getObject().erase(row.person());
 		people.delete(id);
-		callers.invalidateAll();
-		existing.invalidate(id);
-		anyone.set(false);
+		// Every replica forgets the person's tokens and that they existed, once this commits.
+		broadcasts.publish(TOKENS_CHANGED, "");
+		broadcasts.publish(PERSON_DELETED, id.value().toString());
 	}
 
 	/** Whether the person's account still exists; cached for ten seconds per replica. */
@@ -260,7 +279,7 @@ public class IdentityManagement {
 	@Transactional
 	public boolean revokeToken(PersonId person, TokenId token) {
 		var hash = tokens.revoke(person, token, clock.instant());
-		hash.ifPresent(callers::invalidate);
+		hash.ifPresent(revoked -> broadcasts.publish(TOKENS_CHANGED, revoked));
 		return hash.isPresent();
 	}
 

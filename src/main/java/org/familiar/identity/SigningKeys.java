@@ -29,7 +29,8 @@ import org.springframework.stereotype.Component;
  * or another replica, keeps every issued token verifiable. The newest unretired key signs; all
  * unretired keys are published. Rotation: {@link #rotate()} adds a key that signs from then on;
  * once tokens signed with the old one have expired (ID tokens live 30 minutes), {@link #retire} it.
- * Other replicas pick up a change within a minute.
+ * Other replicas hear of a change at once (a {@link org.familiar.compute.Broadcasts broadcast}) and read
+ * the keys again at least every minute.
  */
 @Component
 public class SigningKeys implements JWKSource<SecurityContext> {
@@ -44,7 +45,15 @@ public class SigningKeys implements JWKSource<SecurityContext> {
 
 	private volatile Instant loadedAt = Instant.EPOCH;
 
-	SigningKeys(JdbcClient jdbc, Clock clock) {
+	/** The topic on which replicas tell each other that a key was added or retired. */
+	static final String KEYS_CHANGED = "identity.keys";
+
+	private final org.familiar.compute.Broadcasts broadcasts;
+
+	SigningKeys(JdbcClient jdbc, Clock clock, org.familiar.compute.Broadcasts broadcasts) {
+		this.broadcasts = broadcasts;
+		// Another replica changed the keys: read them again before the next use.
+		broadcasts.subscribe(KEYS_CHANGED, any -> loadedAt = Instant.EPOCH);
 		this.jdbc = jdbc;
 		this.clock = clock;
 	}
@@ -84,6 +93,7 @@ public class SigningKeys implements JWKSource<SecurityContext> {
 				.param("created", clock.instant().atOffset(ZoneOffset.UTC))
 				.update();
 			load();
+			broadcasts.publish(KEYS_CHANGED, key.getKeyID());
 			return key.getKeyID();
 		}
 		catch (JOSEException ex) {
@@ -102,6 +112,7 @@ public class SigningKeys implements JWKSource<SecurityContext> {
 			.param("kid", kid)
 			.update();
 		load();
+		broadcasts.publish(KEYS_CHANGED, kid);
 		return retired == 1;
 	}
 

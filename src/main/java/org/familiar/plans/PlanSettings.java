@@ -15,13 +15,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param plans the plans by name
  * @param defaultPlan the plan of people who have none
- * @param node this process's name in the ledger, so its unfinished reservations can be found after
- *     a crash; defaults to the host name
  * @param metering whether requests are checked against plans and recorded in the ledger at all
  */
 @ConfigurationProperties("familiar")
 public record PlanSettings(Map<String, Plan> plans, @DefaultValue("default") String defaultPlan,
-		@Nullable String node, @DefaultValue("true") boolean metering) {
+		@DefaultValue("true") boolean metering) {
 
 	/** Without any configuration: one plan, a million tokens per 30 days. */
 	static final Plan FALLBACK = new Plan(1_000_000, Duration.ofDays(30), List.of(), List.of(), null, null);

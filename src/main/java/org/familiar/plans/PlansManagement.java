@@ -2,7 +2,6 @@ package org.familiar.plans;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,8 +75,16 @@ public class PlansManagement implements PersonalData {
 
 	private final org.familiar.compute.ComputeManagement compute;
 
+	private final org.familiar.compute.Broadcasts broadcasts;
+
+	/** The topic on which replicas tell each other that a person's plan or own budget changed. */
+	static final String PLAN_CHANGED = "plans.person";
+
 	PlansManagement(PlanSettings settings, UsageLedger ledger, PlanOverrides overrides, IdentityManagement identity,
-			ConnectedApps apps, Clock clock, org.familiar.compute.ComputeManagement compute) {
+			ConnectedApps apps, Clock clock, org.familiar.compute.ComputeManagement compute,
+			org.familiar.compute.Broadcasts broadcasts, org.familiar.compute.Replicas replicas) {
+		this.broadcasts = broadcasts;
+		broadcasts.subscribe(PLAN_CHANGED, id -> plansOf.invalidate(new PersonId(java.util.UUID.fromString(id))));
 		this.compute = compute;
 		this.apps = apps;
 		this.overrides = overrides;
@@ -85,17 +92,9 @@ public class PlansManagement implements PersonalData {
 		this.ledger = ledger;
 		this.identity = identity;
 		this.clock = clock;
-		this.node = settings.node() != null ? settings.node() : hostName();
-		this.started = clock.instant();
-	}
-
-	private static String hostName() {
-		try {
-			return InetAddress.getLocalHost().getHostName();
-		}
-		catch (Exception ex) {
-			return "familiar";
-		}
+		this.node = replicas.node();
+		this.started = replicas.started();
+		replicas.onDeparture(this::settleLeftBy);
 	}
 
 	/**
@@ -334,7 +333,7 @@ public class PlansManagement implements PersonalData {
 			throw new IllegalArgumentException("A budget cannot be negative");
 		}
 		overrides.set(person.value(), tokenBudget);
-		plansOf.invalidate(person);
+		broadcasts.publish(PLAN_CHANGED, person.value().toString());
 	}
 
 	/** The cap a person chose on an app's consent page. */
@@ -346,7 +345,7 @@ public class PlansManagement implements PersonalData {
 	/** A new plan takes effect on the next request, not when the cached name expires. */
 	@EventListener
 	void on(PlanChanged changed) {
-		plansOf.invalidate(changed.person());
+		broadcasts.publish(PLAN_CHANGED, changed.person().value().toString());
 	}
 
 	/** Queues the settlement: the reply is already on its way; the ledger's writer commits it with others. */
@@ -362,13 +361,22 @@ public class PlansManagement implements PersonalData {
 
 	/** Settles, at zero, what this node reserved before it started and never settled: it crashed. */
 	void reconcile() {
-		var orphans = ledger.unsettled(node, started);
+		settleLeftBy(node, started, "an earlier run of node");
+	}
+
+	/** Settles, at zero, what a replica that is gone (its lease ran out) left reserved. */
+	private void settleLeftBy(String departed) {
+		settleLeftBy(departed, clock.instant(), "replica");
+	}
+
+	private void settleLeftBy(String departed, Instant before, String who) {
+		var orphans = ledger.unsettled(departed, before);
 		for (var request : orphans) {
 			ledger.settle(new UsageLedger.Settlement(request, "", 0, 0, 0, "reconciled", node), clock.instant());
 		}
 		if (!orphans.isEmpty()) {
-			log.warn("Settled {} reservations left unfinished by an earlier run of node '{}' (charged nothing)",
-					orphans.size(), node);
+			log.warn("Settled {} reservations left unfinished by {} '{}' (charged nothing: what was generated is not known)",
+					orphans.size(), who, departed);
 		}
 	}
 }

@@ -51,8 +51,18 @@ class UsageLedger {
 
 	private final org.springframework.jdbc.core.JdbcTemplate jdbc;
 
+	private final org.familiar.compute.Broadcasts broadcasts;
+
+	/** The topic on which replicas tell each other that a person set or lifted an app's cap ("person source"). */
+	static final String CAP_CHANGED = "plans.caps";
+
 	UsageLedger(JdbcClient db, org.springframework.jdbc.core.JdbcTemplate jdbc, TransactionTemplate transactions,
-			MeterRegistry meters) {
+			MeterRegistry meters, org.familiar.compute.Broadcasts broadcasts) {
+		this.broadcasts = broadcasts;
+		broadcasts.subscribe(CAP_CHANGED, key -> {
+			var ids = key.split(" ");
+			cappedSources.invalidate(List.of(UUID.fromString(ids[0]), UUID.fromString(ids[1])));
+		});
 		this.db = db;
 		this.jdbc = jdbc;
 		this.writer = Thread.ofVirtual().name("ledger-writer").unstarted(this::writeQueued);
@@ -390,7 +400,8 @@ class UsageLedger {
 	/**
 	 * Whether the person capped what this app (or token) may spend: most never do, and their
 	 * requests then skip the cap's lock and queries. Known for a few seconds; a cap set here is
-	 * known at once, one set on another replica within {@link #CAP_KNOWN_FOR}.
+	 * known at once, one set on another replica when its broadcast arrives (within
+	 * {@link #CAP_KNOWN_FOR} if it is lost).
 	 */
 	private boolean capped(UUID person, UUID source) {
 		return Boolean.TRUE.equals(cappedSources.get(List.of(person, source), key -> db
@@ -424,8 +435,8 @@ class UsageLedger {
 					.update();
 			}
 		});
-		// After the commit, so no reservation in between can bring the old answer back.
-		cappedSources.invalidate(List.of(person, source));
+		// After the commit, so no reservation in between can bring the old answer back; on every replica.
+		broadcasts.publish(CAP_CHANGED, person + " " + source);
 	}
 
 	/** Each capped app of a person: its cap. */

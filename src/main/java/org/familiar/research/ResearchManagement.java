@@ -77,6 +77,8 @@ public class ResearchManagement implements PersonalData {
 
 	private final Clock clock;
 
+	private final org.familiar.compute.Replicas replicas;
+
 	/** Energy of finished research requests, by request id, until the run picks it up. */
 	private final Map<String, Double> energy = new ConcurrentHashMap<>();
 
@@ -105,7 +107,9 @@ public class ResearchManagement implements PersonalData {
 	private final ResearchSettings settings;
 
 	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans,
-			IdentityManagement identity, Clock clock, ResearchSettings settings) {
+			IdentityManagement identity, Clock clock, ResearchSettings settings, org.familiar.compute.Replicas replicas) {
+		this.replicas = replicas;
+		replicas.onDeparture(this::takeOver);
 		this.settings = settings;
 		this.evaluations = evaluations;
 		this.compute = compute;
@@ -152,7 +156,7 @@ public class ResearchManagement implements PersonalData {
 		var run = new Evaluations.Run(UUID.randomUUID(), suite, caller == null ? null : caller.person().value(), model,
 				graderModel == null ? model : graderModel, Math.clamp(concurrency, 1, 64), RUNNING, stored.items(),
 				clock.instant(), null);
-		evaluations.addRun(run);
+		evaluations.addRun(run, replicas.node());
 		launch(run, caller);
 		return run.id();
 	}
@@ -160,13 +164,28 @@ public class ResearchManagement implements PersonalData {
 	/** Continues every run a stop or crash interrupted; items already graded are not sent again. */
 	public List<UUID> resumeUnfinished() {
 		var resumed = new ArrayList<UUID>();
-		for (var run : evaluations.runsIn(RUNNING)) {
-			if (!active.containsKey(run.id())) {
-				resume(run.id());
-				resumed.add(run.id());
+		var live = replicas.live();
+		var here = replicas.node();
+		evaluations.runningWhere().forEach((run, node) -> {
+			// This node's own (an earlier run of it stopped), none recorded, or a replica that is gone:
+			// claimed first, so that of two replicas starting at once only one goes on with it.
+			boolean orphaned = node.isEmpty() || node.get().equals(here) || !live.contains(node.get());
+			if (!active.containsKey(run) && orphaned && evaluations.claim(run, node.orElse(null), here)) {
+				resume(run);
+				resumed.add(run);
 			}
-		}
+		});
 		return resumed;
+	}
+
+	/** Goes on with the runs a replica that is gone (its lease ran out) was running. */
+	private void takeOver(String departed) {
+		evaluations.runningWhere().forEach((run, node) -> {
+			if (node.filter(departed::equals).isPresent() && evaluations.claim(run, departed, replicas.node())) {
+				log.warn("Evaluation run {} goes on here: replica '{}' that ran it is gone", run, departed);
+				resume(run);
+			}
+		});
 	}
 
 	/**

@@ -112,10 +112,10 @@ class EvaluationRunTests extends RunningFamiliar {
 	@Test
 	void aResumedRunGradesOnlyWhatIsLeftAndNothingTwice() throws Exception {
 		var suite = research.upload(null, "addition", new StringReader(ADDITION), false);
-		// A run that was interrupted after grading four items (as after a crash).
 		var run = UUID.randomUUID();
+		// A run that was interrupted after grading four items (as after a crash), on a replica that is gone.
 		evaluations.addRun(new Evaluations.Run(run, suite, null, FakeModelServer.MODEL, FakeModelServer.MODEL, 2, "running", 20,
-				Instant.now(), null));
+				Instant.now(), null), "a-replica-that-is-gone");
 		for (int n = 1; n <= 4; n++) {
 			evaluations.record(run, new Evaluations.Result("add-" + n, "earlier", n % 2 == 0, 10, 5, 0.01, 100, null), Instant.now());
 		}

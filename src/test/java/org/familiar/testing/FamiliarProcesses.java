@@ -39,6 +39,10 @@ public final class FamiliarProcesses implements AutoCloseable {
 	}
 
 	private List<String> java(String... args) {
+		return java(node, args);
+	}
+
+	private List<String> java(String node, String... args) {
 		var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				"-cp", System.getProperty("java.class.path"), FamiliarApplication.class.getName()));
 		command.addAll(List.of(args));
@@ -50,7 +54,17 @@ public final class FamiliarProcesses implements AutoCloseable {
 
 	/** Starts a server on {@code port} with {@code backend} as backend {@code fake}, and waits until it is up. */
 	public Process server(int port, FakeModelServer backend) throws IOException {
-		var process = new ProcessBuilder(java("--server.port=" + port, "--familiar.backends.fake.url=" + backend.baseUrl()))
+		return replica(node, port, backend);
+	}
+
+	/**
+	 * Starts a server as the replica {@code node} on the same database (and, under the
+	 * {@code redis} profile, the same Redis) as the others, and waits until it is up.
+	 */
+	public Process replica(String node, int port, FakeModelServer backend, String... settings) throws IOException {
+		var args = new ArrayList<>(List.of("--server.port=" + port, "--familiar.backends.fake.url=" + backend.baseUrl()));
+		args.addAll(List.of(settings));
+		var process = new ProcessBuilder(java(node, args.toArray(String[]::new)))
 			.redirectErrorStream(true)
 			.redirectOutput(new File(home.get("familiar.home"), "server-" + processes.size() + ".log"))
 			.start();

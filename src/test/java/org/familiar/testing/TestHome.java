@@ -52,7 +52,15 @@ public final class TestHome {
 	}
 
 	public static boolean postgres() {
-		var profiles = System.getProperty("spring.profiles.active", System.getenv().getOrDefault("SPRING_PROFILES_ACTIVE", ""));
-		return profiles.contains("postgres");
+		return profiles().contains("postgres");
+	}
+
+	/** Whether the suite runs with the {@code redis} profile (sessions, invalidation and capacity shared in Redis). */
+	public static boolean redis() {
+		return profiles().contains("redis");
+	}
+
+	private static String profiles() {
+		return System.getProperty("spring.profiles.active", System.getenv().getOrDefault("SPRING_PROFILES_ACTIVE", ""));
 	}
 }

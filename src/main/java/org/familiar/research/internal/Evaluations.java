@@ -98,10 +98,12 @@ public class Evaluations {
 			.toList();
 	}
 
-	public void addRun(Run run) {
+	/** Records a new run, run by the replica {@code node}. */
+	public void addRun(Run run, String node) {
 		jdbc.sql("""
-				insert into eval_run (id, suite_id, owner_id, model, grader_model, concurrency, status, items, created_at)
-				values (:id, :suite, :owner, :model, :grader, :concurrency, :status, :items, :at)""")
+				insert into eval_run (id, suite_id, owner_id, model, grader_model, concurrency, status, items, created_at, node)
+				values (:id, :suite, :owner, :model, :grader, :concurrency, :status, :items, :at, :node)""")
+			.param("node", node)
 			.param("grader", run.graderModel())
 			.param("id", run.id())
 			.param("suite", run.suite())
@@ -120,6 +122,32 @@ public class Evaluations {
 
 	public List<Run> runsIn(String status) {
 		return jdbc.sql("select * from eval_run where status = :status").param("status", status).query(Evaluations::run).list();
+	}
+
+	/** Running runs with the replica that runs them (null for a run from before replicas were recorded). */
+	public java.util.Map<UUID, Optional<String>> runningWhere() {
+		var where = new java.util.LinkedHashMap<UUID, Optional<String>>();
+		jdbc.sql("select id, node from eval_run where status = 'running' order by created_at")
+			.query(rs -> {
+				where.put(rs.getObject(1, UUID.class), Optional.ofNullable(rs.getString(2)));
+			});
+		return where;
+	}
+
+	/**
+	 * Moves a running run from replica {@code from} (null: none recorded) to {@code to}; of
+	 * replicas claiming the same run at once, one succeeds.
+	 * @return whether this call moved it
+	 */
+	public boolean claim(UUID run, @Nullable String from, String to) {
+		return jdbc.sql("""
+				update eval_run set node = :to
+				where id = :id and status = 'running' and (node = :from or (node is null and :none))""")
+			.param("to", to)
+			.param("id", run)
+			.param("from", from == null ? "" : from)
+			.param("none", from == null)
+			.update() == 1;
 	}
 
 	/** Ends a running run; a run already ended (cancelled, say) keeps its status. */

@@ -1,0 +1,70 @@
+package org.familiar.compute;
+
+import java.nio.charset.StandardCharsets;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Profile;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.listener.PatternTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+
+/**
+ * What replicas share beyond the database. The {@code redis} profile turns on Spring Data Redis
+ * (and with it Spring Session's Redis store for web sessions); then {@link Broadcasts} go over
+ * Redis pub/sub. Without it everything stays in this process.
+ */
+@Configuration(proxyBeanMethods = false)
+class ScaleOut {
+
+	static final String CHANNELS = "familiar:";
+
+	@Bean
+	@Profile("redis")
+	RedisMessageListenerContainer broadcastListeners(RedisConnectionFactory redis) {
+		var container = new RedisMessageListenerContainer();
+		container.setConnectionFactory(redis);
+		return container;
+	}
+
+	@Bean
+	@Profile("redis")
+	Broadcasts redisBroadcasts(StringRedisTemplate redis, RedisMessageListenerContainer listeners) {
+		var broadcasts = new OverRedis(redis);
+		listeners.addMessageListener((message, pattern) -> {
+			var channel = new String(message.getChannel(), StandardCharsets.UTF_8);
+			var body = new String(message.getBody(), StandardCharsets.UTF_8);
+			broadcasts.arrived(channel.substring(CHANNELS.length()), body);
+		}, new PatternTopic(CHANNELS + "*"));
+		return broadcasts;
+	}
+
+	@Bean
+	@Profile("!redis")
+	Broadcasts inProcessBroadcasts() {
+		return new Broadcasts.InProcess();
+	}
+
+	/** Messages go out as {@code sender \n message}; a replica ignores its own (it ran them already). */
+	static final class OverRedis extends Broadcasts {
+
+		private final StringRedisTemplate redis;
+
+		OverRedis(StringRedisTemplate redis) {
+			this.redis = redis;
+		}
+
+		@Override
+		protected void send(String topic, String message) {
+			redis.convertAndSend(CHANNELS + topic, sender + "\n" + message);
+		}
+
+		void arrived(String topic, String body) {
+			int split = body.indexOf('\n');
+			if (split < 0 || body.substring(0, split).equals(sender)) {
+				return;
+			}
+			receive(topic, body.substring(split + 1));
+		}
+	}
+}
