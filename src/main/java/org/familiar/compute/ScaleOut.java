@@ -17,6 +17,8 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 @Configuration(proxyBeanMethods = false)
 class ScaleOut {
 
+	private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScaleOut.class);
+
 	static final String CHANNELS = "familiar:";
 
 	@Bean
@@ -54,9 +56,16 @@ class ScaleOut {
 			this.redis = redis;
 		}
 
+		/** A message Redis cannot take is logged, not thrown: the change is committed, and caches expire anyway. */
 		@Override
 		protected void send(String topic, String message) {
-			redis.convertAndSend(CHANNELS + topic, sender + "\n" + message);
+			try {
+				redis.convertAndSend(CHANNELS + topic, sender + "\n" + message);
+			}
+			catch (RuntimeException unreachable) {
+				log.warn("Could not tell the other replicas about {} ({}); their caches catch up when they expire", topic,
+						unreachable.getMessage());
+			}
 		}
 
 		void arrived(String topic, String body) {

@@ -74,7 +74,7 @@ class ResearchPages {
 		}
 		catch (InvalidSuiteException ex) {
 			redirect.addFlashAttribute("error", "The suite has problems:");
-			redirect.addFlashAttribute("problems", ex.problems().subList(0, Math.min(ex.problems().size(), 50)));
+			redirect.addFlashAttribute("problems", List.copyOf(ex.problems().subList(0, Math.min(ex.problems().size(), 50))));
 		}
 		return "redirect:/research";
 	}
