@@ -8,7 +8,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The server holds its replica lease from when it is ready and renews it every five seconds (see
- * {@link Replicas}). A graceful stop keeps the lease: what the replica leaves behind is cleaned up
+ * {@link Replicas}, {@link Replicas#RENEW}). A graceful stop keeps the lease: what the replica leaves behind is cleaned up
  * when it runs out. Not in command-line tools.
  */
 @Component
@@ -26,7 +26,7 @@ class ReplicaLease {
 		replicas.serve();
 	}
 
-	@Scheduled(fixedDelay = 5_000, initialDelay = 5_000)
+	@Scheduled(fixedDelay = Replicas.RENEW_MILLIS, initialDelay = Replicas.RENEW_MILLIS)
 	void renew() {
 		replicas.renewAndReap();
 	}

@@ -34,8 +34,11 @@ public class Replicas {
 	/** How long a lease lasts without renewal. */
 	public static final Duration LEASE = Duration.ofSeconds(15);
 
+	/** How often a replica renews its lease and looks for gone ones, in milliseconds (for {@code @Scheduled}). */
+	static final long RENEW_MILLIS = 5_000;
+
 	/** How often a replica renews its lease and looks for gone ones. */
-	public static final Duration RENEW = Duration.ofSeconds(5);
+	public static final Duration RENEW = Duration.ofMillis(RENEW_MILLIS);
 
 	private final JdbcClient db;
 

@@ -200,8 +200,12 @@ class UsageLedger {
 		}
 		// Stopping: what ran is held and settled; what waits to start is refused.
 		queue.drainTo(batch);
-		batch.removeIf(item -> item instanceof Pending pending && pending.refusable()
-				&& pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down")));
+		for (var item : batch) {
+			if (item instanceof Pending pending && pending.refusable()) {
+				pending.done.completeExceptionally(new IllegalStateException("The ledger is shutting down"));
+			}
+		}
+		batch.removeIf(item -> item instanceof Pending pending && pending.refusable());
 		if (!batch.isEmpty()) {
 			write(batch);
 		}
@@ -286,6 +290,12 @@ class UsageLedger {
 		var addedByApp = new java.util.HashMap<UUID, Long>();
 		var accepted = new java.util.ArrayList<Pending>(batch.size());
 		for (var pending : batch) {
+			if (!pending.refusable()) {
+				// Nothing can refuse it (decided when it was queued): no balance, no cap to read.
+				accepted.add(pending);
+				outcomes.add(RESERVED);
+				continue;
+			}
 			var hold = pending.hold();
 			var person = hold.person();
 			long inBatch = added.getOrDefault(person, 0L);
@@ -461,7 +471,7 @@ class UsageLedger {
 	}
 
 	/**
-	 * Settles a reservation: charges the real usage (never more than was reserved) and releases
+	 * Settles a reservation: charges the real usage (all of it, see {@link #charge}) and releases
 	 * the hold. Does nothing if the request was never reserved or is settled already.
 	 * @return whether this call settled it
 	 */

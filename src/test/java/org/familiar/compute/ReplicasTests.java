@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.CookieManager;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -134,19 +132,7 @@ class ReplicasTests {
 	@Test
 	void theReservationsOfAKilledReplicaAreSettledByTheOtherOnceItsLeaseRunsOut() throws Exception {
 		var token = familiar.cli("", "token", "create", "ada");
-		var body = "{\"model\":\"fake-model\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\","
-				+ "\"content\":\"one two three four five six seven eight nine ten\"}]}";
-		var stream = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + a + "/v1/chat/completions"))
-			.header("Authorization", "Bearer " + token)
-			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString(body))
-			.build(), HttpResponse.BodyHandlers.ofInputStream());
-		var reader = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
-		String line;
-		while ((line = reader.readLine()) != null && !line.contains("Hello!")) {
-			// until the reply has started
-		}
-		assertThat(line).contains("Hello!");
+		FamiliarProcesses.replyStarted(http, a, token);
 		assertThat(usage(b, token).path("held_tokens").asLong()).as("held, seen from the other replica").isPositive();
 
 		FamiliarProcesses.kill(replicaA);

@@ -5,13 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.familiar.testing.FakeModelServer;
 import org.familiar.testing.FamiliarProcesses;
@@ -52,19 +49,7 @@ class CrashRecoveryTests {
 			int port = FamiliarProcesses.freePort();
 			var first = familiar.server(port, backend);
 
-			var body = "{\"model\":\"fake-model\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\","
-					+ "\"content\":\"one two three four five six seven eight nine ten\"}]}";
-			var stream = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
-				.header("Authorization", "Bearer " + token)
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString(body))
-				.build(), HttpResponse.BodyHandlers.ofInputStream());
-			var reader = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
-			String line;
-			while ((line = reader.readLine()) != null && !line.contains("Hello!")) {
-				// until the reply has started
-			}
-			assertThat(line).contains("Hello!");
+			FamiliarProcesses.replyStarted(http, port, token);
 			assertThat(usage(port, token).path("held_tokens").asLong()).isPositive();
 
 			FamiliarProcesses.kill(first);
@@ -75,7 +60,7 @@ class CrashRecoveryTests {
 			assertThat(afterRestart.path("requests").asLong()).isEqualTo(1);
 			assertThat(afterRestart.path("used_tokens").asLong()).isZero();
 
-			var plain = body.replace("\"stream\":true", "\"stream\":false");
+			var plain = FamiliarProcesses.LONG_STREAM.replace("\"stream\":true", "\"stream\":false");
 			var reply = json.readTree(http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
 				.header("Authorization", "Bearer " + token)
 				.header("Content-Type", "application/json")

@@ -92,6 +92,29 @@ public final class FamiliarProcesses implements AutoCloseable {
 		return out;
 	}
 
+	/** A streamed request the tests keep in flight (reservation held) while they kill its server. */
+	public static final String LONG_STREAM = "{\"model\":\"fake-model\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\","
+			+ "\"content\":\"one two three four five six seven eight nine ten\"}]}";
+
+	/**
+	 * Sends {@link #LONG_STREAM} to the server on {@code port} and returns once its reply has
+	 * started; the stream stays open (close the reader to end it), so the request stays in flight.
+	 */
+	public static java.io.BufferedReader replyStarted(HttpClient http, int port, String token) throws Exception {
+		var stream = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
+			.header("Authorization", "Bearer " + token)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(LONG_STREAM))
+			.build(), HttpResponse.BodyHandlers.ofInputStream());
+		var reader = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(), StandardCharsets.UTF_8));
+		String line;
+		while ((line = reader.readLine()) != null && !line.contains("Hello!")) {
+			// until the reply has started
+		}
+		assertThat(line).as("the reply started").contains("Hello!");
+		return reader;
+	}
+
 	/** Kills a server at once (SIGKILL), as a crash or power cut would. */
 	public static void kill(Process server) throws InterruptedException {
 		server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
