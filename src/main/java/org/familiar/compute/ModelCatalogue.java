@@ -14,6 +14,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.familiar.compute.backend.ChatBackend;
 import org.familiar.compute.capacity.CapacityScheduler;
+import org.familiar.compute.capacity.InProcessScheduler;
 import org.familiar.compute.embedded.EmbeddedBackend;
 import org.familiar.compute.embedded.LocalEmbeddingBackend;
 import org.familiar.compute.openai.OpenAiBackend;
@@ -45,6 +46,17 @@ class ModelCatalogue implements DisposableBean {
 	private volatile Instant refreshed = Instant.EPOCH;
 
 	private final ReentrantLock probing = new ReentrantLock();
+
+	/** Where replicas tell each other that a configured backend's breaker or health changed. */
+	static final String BACKENDS = "compute.backends";
+
+	private final Broadcasts broadcasts;
+
+	/** The configured backends, which every replica shares (the embedded ones are each replica's own). */
+	private final java.util.Set<String> configured;
+
+	/** Set while this replica applies what another reported, so that it does not report it back. */
+	private static final ThreadLocal<Boolean> applying = ThreadLocal.withInitial(() -> false);
 
 	/** A backend, its slots, its breaker and its last known state. */
 	static final class Entry {
@@ -99,20 +111,30 @@ class ModelCatalogue implements DisposableBean {
 	record Route(Entry entry, String upstreamModel) {
 	}
 
+	/**
+	 * @param shared makes the schedulers of configured backends: shared by all replicas with the
+	 * {@code redis} profile. The embedded engine and local embeddings run inside each replica, so
+	 * their schedulers stay in this process.
+	 */
 	ModelCatalogue(ComputeSettings settings, Clock clock, CircuitBreakerRegistry breakers,
-			org.springframework.beans.factory.ObjectProvider<TextEmbedder> embedders) {
+			org.springframework.beans.factory.ObjectProvider<TextEmbedder> embedders, CapacityScheduler.Factory shared,
+			Broadcasts broadcasts) {
+		this.broadcasts = broadcasts;
+		this.configured = java.util.Set.copyOf(settings.backends().keySet());
 		this.clock = clock;
 		this.aliases = settings.aliases();
 		var policies = settings.capacity().policies();
 		settings.backends()
 			.forEach((name, backend) -> backends.put(name,
 					new Entry(new OpenAiBackend(name, backend),
-							new CapacityScheduler(name, Math.max(1, backend.maxConcurrent()), policies, clock),
+							shared.create(name, name + " " + backend.url(), Math.max(1, backend.maxConcurrent()), policies, clock),
 							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models(),
 							backend.trusted())));
+		backends.values().forEach(this::share);
+		broadcasts.subscribe(BACKENDS, this::reported);
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
 			var embedded = new EmbeddedBackend(settings.embedded(), settings.home());
-			var entry = new Entry(embedded, new CapacityScheduler(EmbeddedBackend.NAME,
+			var entry = new Entry(embedded, new InProcessScheduler(EmbeddedBackend.NAME,
 					Math.max(1, settings.embedded().maxConcurrent()), policies, clock),
 					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, settings.embedded().energy(),
 					List.of(embedded.modelId()), true);
@@ -122,7 +144,7 @@ class ModelCatalogue implements DisposableBean {
 		}
 		var embedder = embedders.getIfAvailable();
 		if (embedder != null && !backends.containsKey(LocalEmbeddingBackend.NAME)) {
-			var entry = new Entry(new LocalEmbeddingBackend(embedder), new CapacityScheduler(LocalEmbeddingBackend.NAME,
+			var entry = new Entry(new LocalEmbeddingBackend(embedder), new InProcessScheduler(LocalEmbeddingBackend.NAME,
 					Math.max(1, Runtime.getRuntime().availableProcessors()), policies, clock),
 					breakers.circuitBreaker(LocalEmbeddingBackend.NAME), 1, settings.embedded().energy(),
 					List.of(TextEmbedder.MODEL), true);
@@ -152,6 +174,7 @@ class ModelCatalogue implements DisposableBean {
 			entry.models = entry.configuredModels.isEmpty() ? List.copyOf(served) : entry.configuredModels;
 			if (!entry.healthy) {
 				log.info("Backend '{}' is up, serving {}", entry.backend.name(), entry.models);
+				report(entry, "up", "ready");
 			}
 			entry.healthy = true;
 			entry.message = "ready";
@@ -159,9 +182,67 @@ class ModelCatalogue implements DisposableBean {
 		catch (BackendException ex) {
 			if (entry.healthy || "not checked yet".equals(entry.message)) {
 				log.warn(ex.getMessage());
+				report(entry, "down", ex.getMessage());
 			}
 			entry.healthy = false;
 			entry.message = ex.getMessage();
+		}
+	}
+
+	/**
+	 * Makes a configured backend's breaker and health converge across replicas: when this
+	 * replica's breaker opens or closes, or a probe finds the backend down or back, the others do
+	 * the same at once instead of each finding out with failed requests of its own. (A breaker's
+	 * half-open trial stays each replica's own.)
+	 */
+	private void share(Entry entry) {
+		entry.breaker.getEventPublisher().onStateTransition(event -> {
+			var to = event.getStateTransition().getToState();
+			if (to == CircuitBreaker.State.OPEN || to == CircuitBreaker.State.CLOSED) {
+				report(entry, "breaker", to.name());
+			}
+		});
+	}
+
+	private void report(Entry entry, String what, String detail) {
+		if (!applying.get()) {
+			broadcasts.publish(BACKENDS, entry.backend.name() + "\n" + what + "\n" + detail);
+		}
+	}
+
+	/** What another replica reported about a backend: {@code name \n breaker|up|down \n detail}. */
+	private void reported(String message) {
+		var parts = message.split("\n", 3);
+		var entry = parts.length == 3 && configured.contains(parts[0]) ? backends.get(parts[0]) : null;
+		if (entry == null) {
+			return;
+		}
+		applying.set(true);
+		try {
+			var state = entry.breaker.getState();
+			switch (parts[1]) {
+				case "breaker" -> {
+					if (parts[2].equals("OPEN") && (state == CircuitBreaker.State.CLOSED || state == CircuitBreaker.State.HALF_OPEN)) {
+						entry.breaker.transitionToOpenState();
+					}
+					else if (parts[2].equals("CLOSED") && (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN)) {
+						entry.breaker.transitionToClosedState();
+					}
+				}
+				case "up" -> {
+					entry.healthy = true;
+					entry.message = parts[2];
+				}
+				case "down" -> {
+					entry.healthy = false;
+					entry.message = parts[2];
+				}
+				default -> {
+				}
+			}
+		}
+		finally {
+			applying.set(false);
 		}
 	}
 

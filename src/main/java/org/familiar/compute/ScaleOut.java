@@ -1,18 +1,23 @@
 package org.familiar.compute;
 
 import java.nio.charset.StandardCharsets;
+import org.familiar.compute.capacity.CapacityScheduler;
+import org.familiar.compute.capacity.InProcessScheduler;
+import org.familiar.compute.capacity.RedisSchedulers;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Profile;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.PatternTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 /**
  * What replicas share beyond the database. The {@code redis} profile turns on Spring Data Redis
  * (and with it Spring Session's Redis store for web sessions); then {@link Broadcasts} go over
- * Redis pub/sub. Without it everything stays in this process.
+ * Redis pub/sub and backends' capacity is scheduled in Redis ({@link RedisSchedulers}). Without it
+ * everything stays in this process.
  */
 @Configuration(proxyBeanMethods = false)
 class ScaleOut {
@@ -39,6 +44,22 @@ class ScaleOut {
 			broadcasts.arrived(channel.substring(CHANNELS.length()), body);
 		}, new PatternTopic(CHANNELS + "*"));
 		return broadcasts;
+	}
+
+	@Bean(destroyMethod = "close")
+	@Profile("redis")
+	RedisSchedulers sharedCapacity(StringRedisTemplate redis, RedisMessageListenerContainer listeners) {
+		var schedulers = new RedisSchedulers(redis);
+		listeners.addMessageListener(
+				(message, pattern) -> schedulers.granted(new String(message.getBody(), StandardCharsets.UTF_8)),
+				new ChannelTopic(RedisSchedulers.GRANTS));
+		return schedulers.start();
+	}
+
+	@Bean
+	@Profile("!redis")
+	CapacityScheduler.Factory inProcessCapacity() {
+		return (backend, identity, slots, policies, clock) -> new InProcessScheduler(backend, slots, policies, clock);
 	}
 
 	@Bean

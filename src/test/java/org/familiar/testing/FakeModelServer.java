@@ -81,7 +81,7 @@ public final class FakeModelServer implements AutoCloseable {
 		server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
 		server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
 		server.createContext("/v1/models", this::models);
-		server.createContext("/v1/chat/completions", this::complete);
+		server.createContext("/v1/chat/completions", this::tracked);
 		server.createContext("/v1/embeddings", this::embed);
 		server.createContext("/v1/completions", this::legacy);
 		server.start();
@@ -112,6 +112,35 @@ public final class FakeModelServer implements AutoCloseable {
 		var body = JSON.createObjectNode().put("object", "list");
 		body.set("data", data);
 		respond(exchange, 200, JSON.writeValueAsBytes(body));
+	}
+
+	/** Chat requests being answered right now, and the most there ever were at once. */
+	public final AtomicInteger inFlight = new AtomicInteger();
+
+	public final AtomicInteger mostInFlight = new AtomicInteger();
+
+	/** A chat request answered: its body, and when it came and was done ({@link System#nanoTime()}). */
+	public record Answered(String body, long began, long ended) {
+	}
+
+	/** Every chat request answered, in the order they ended (the latest 100,000). */
+	public final java.util.concurrent.ConcurrentLinkedDeque<Answered> answered = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+	private void tracked(HttpExchange exchange) throws IOException {
+		long began = System.nanoTime();
+		mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+		try {
+			var body = exchange.getRequestBody().readAllBytes();
+			exchange.setStreams(new java.io.ByteArrayInputStream(body), exchange.getResponseBody());
+			complete(exchange);
+			answered.add(new Answered(new String(body, java.nio.charset.StandardCharsets.UTF_8), began, System.nanoTime()));
+			while (answered.size() > 100_000) {
+				answered.pollFirst();
+			}
+		}
+		finally {
+			inFlight.decrementAndGet();
+		}
 	}
 
 	private void complete(HttpExchange exchange) throws IOException {

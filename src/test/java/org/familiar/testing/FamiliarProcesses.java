@@ -83,12 +83,14 @@ public final class FamiliarProcesses implements AutoCloseable {
 
 	/** Runs a command line with {@code stdin}, asserts it succeeded, and returns its standard output. */
 	public String cli(String stdin, String... args) throws Exception {
-		var process = new ProcessBuilder(java(args)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+		var errors = File.createTempFile("familiar-cli", ".log");
+		errors.deleteOnExit();
+		var process = new ProcessBuilder(java(args)).redirectError(errors).start();
 		process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
 		process.getOutputStream().close();
 		var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
 		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-		assertThat(process.exitValue()).as("exit of %s", List.of(args)).isZero();
+		assertThat(process.exitValue()).as(() -> "exit of " + List.of(args) + ", which said: " + tail(errors)).isZero();
 		return out;
 	}
 
@@ -118,6 +120,16 @@ public final class FamiliarProcesses implements AutoCloseable {
 	/** Kills a server at once (SIGKILL), as a crash or power cut would. */
 	public static void kill(Process server) throws InterruptedException {
 		server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+	}
+
+	private static String tail(File log) {
+		try {
+			var text = java.nio.file.Files.readString(log.toPath());
+			return text.substring(Math.max(0, text.length() - 3000));
+		}
+		catch (IOException ex) {
+			return ex.toString();
+		}
 	}
 
 	public static int freePort() throws IOException {

@@ -1,39 +1,31 @@
 package org.familiar.compute.capacity;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.WorkloadClass;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Shares one backend's slots between workload classes and, inside a class, between people.
  *
  * <p>The policy, per class: a {@code share} (weight under contention), a {@code floor} (slots the
- * class gets first while it has requests waiting), a bounded queue and a longest wait. When a slot
- * frees, a waiting class below its floor is served first; otherwise the waiting class that has
- * received the least slot-time for its share (start-time fair queueing on slot-seconds). The same
- * rule with equal weights picks the person inside the class, so one person's flood cannot take
- * the class's share. A class or person that was idle starts level with the busiest competitor
- * rather than with banked credit. Slots nobody waits for go to whoever asks (work-conserving).
+ * class gets first while it has requests waiting), a bounded queue, a longest wait and a
+ * headroom. When a slot frees, a waiting class below its floor is served first; otherwise the
+ * waiting class that has received the least slot-time for its share (start-time fair queueing on
+ * slot-seconds). The same rule with equal weights picks the person inside the class, so one
+ * person's flood cannot take the class's share. A class or person that was idle starts level with
+ * the busiest competitor rather than with banked credit. Slots nobody waits for go to whoever asks
+ * (work-conserving). When nothing runs or waits, the history is forgotten and everyone starts
+ * level.
  *
- * <p>Waiting holds no thread: the caller parks (a virtual thread) on its {@link Ticket} and
- * holds no backend connection until it is granted. All state sits behind one lock; the work under
- * it is a few map lookups. Time comes from the given {@link InstantSource} so tests can drive it.
+ * <p>Two implementations keep these rules: {@link InProcessScheduler} for one replica, and
+ * {@link RedisSchedulers} where many replicas share a backend. Waiting holds no thread: the
+ * caller parks (a virtual thread) on its {@link Ticket} and holds no backend connection until it
+ * is granted.
  */
-public final class CapacityScheduler {
+public interface CapacityScheduler {
 
 	/**
 	 * How a class is treated on this backend.
@@ -45,7 +37,7 @@ public final class CapacityScheduler {
 	 * (it always may take one), so that their requests find a slot at once instead of waiting for
 	 * one of its requests to finish
 	 */
-	public record Policy(double share, int floor, int maxQueue, Duration maxWait, int headroom) {
+	record Policy(double share, int floor, int maxQueue, Duration maxWait, int headroom) {
 
 		public Policy {
 			if (!(share > 0)) {
@@ -62,378 +54,66 @@ public final class CapacityScheduler {
 	}
 
 	/** What one class holds and waits for right now. */
-	public record ClassLoad(WorkloadClass workload, Policy policy, int running, int waiting) {
+	record ClassLoad(WorkloadClass workload, Policy policy, int running, int waiting) {
 	}
 
 	/** The whole backend's load right now. */
-	public record Load(String backend, int slots, int running, int waiting, List<ClassLoad> classes) {
+	record Load(String backend, int slots, int running, int waiting, List<ClassLoad> classes) {
 	}
 
-	private final String backend;
+	/** Makes the scheduler of one backend. */
+	@FunctionalInterface
+	interface Factory {
 
-	private final int slots;
-
-	private final InstantSource clock;
-
-	private final Instant origin;
-
-	private final ReentrantLock lock = new ReentrantLock();
-
-	private final EnumMap<WorkloadClass, Share> classes = new EnumMap<>(WorkloadClass.class);
-
-	private int running;
-
-	private int waiting;
-
-	/** A moving average of how long a slot is held, for Retry-After estimates. */
-	private double holdNanos = Duration.ofSeconds(1).toNanos();
-
-	public CapacityScheduler(String backend, int slots, Map<WorkloadClass, Policy> policies, InstantSource clock) {
-		if (slots < 1) {
-			throw new IllegalArgumentException("A backend needs at least one slot");
-		}
-		this.backend = backend;
-		this.slots = slots;
-		this.clock = clock;
-		this.origin = clock.instant();
-		for (var workload : WorkloadClass.values()) {
-			var policy = policies.get(workload);
-			if (policy == null) {
-				throw new IllegalArgumentException("No capacity policy for " + workload.id());
-			}
-			classes.put(workload, new Share(policy.share(), policy));
-		}
+		/**
+		 * @param backend the backend's name
+		 * @param identity what tells this backend apart where schedulers are shared: replicas
+		 * configured with the same name and URL share its slots
+		 */
+		CapacityScheduler create(String backend, String identity, int slots, Map<WorkloadClass, Policy> policies,
+				InstantSource clock);
 	}
 
-	public String backend() {
-		return backend;
-	}
+	String backend();
 
-	public int slots() {
-		return slots;
-	}
+	int slots();
 
-	public Policy policy(WorkloadClass workload) {
-		return classes.get(workload).policy;
-	}
+	Policy policy(WorkloadClass workload);
 
 	/**
 	 * Asks for a slot: the ticket is granted at once when one is free and nobody waits, else it
 	 * waits in its class's queue.
 	 * @throws CapacityExceededException if the class's queue is full
 	 */
-	public Ticket request(WorkloadClass workload, String person) {
-		var ticket = new Ticket(workload, person);
-		List<Ticket> granted;
-		lock.lock();
-		try {
-			var share = classes.get(workload);
-			if (share.waiting >= share.policy.maxQueue()) {
-				throw new CapacityExceededException(backend, workload,
-						"Too many " + workload.id() + " requests are waiting for backend '" + backend + "' (the queue holds "
-								+ share.policy.maxQueue() + "); try again later.",
-						retryAfter());
-			}
-			long now = now();
-			if (share.idle()) {
-				share.catchUp(classes.values(), now);
-			}
-			var account = share.people.computeIfAbsent(person, p -> new Person());
-			if (account.idle()) {
-				account.catchUp(share.people.values(), now);
-			}
-			account.queue.add(ticket);
-			share.waiting++;
-			waiting++;
-			granted = dispatch(now);
-		}
-		finally {
-			lock.unlock();
-		}
-		grant(granted);
-		return ticket;
-	}
+	Ticket request(WorkloadClass workload, String person);
 
-	/** Picks who gets the free slots; call with the lock held, complete the tickets after. */
-	private List<Ticket> dispatch(long now) {
-		List<Ticket> granted = List.of();
-		while (running < slots && waiting > 0) {
-			var share = next(now);
-			if (share == null) {
-				break; // only classes at their headroom wait
-			}
-			var person = share.next(now);
-			var ticket = person.queue.poll();
-			share.waiting--;
-			waiting--;
-			ticket.started = now;
-			person.start(now);
-			share.start(now);
-			running++;
-			if (granted.isEmpty()) {
-				granted = new ArrayList<>(2);
-			}
-			granted.add(ticket);
-		}
-		return granted;
-	}
-
-	private @Nullable Share next(long now) {
-		Share pick = null;
-		int mostBelowFloor = 0;
-		for (var share : classes.values()) {
-			int belowFloor = share.policy.floor() - share.running;
-			if (share.waiting > 0 && belowFloor > mostBelowFloor && mayStart(share)) {
-				pick = share;
-				mostBelowFloor = belowFloor;
-			}
-		}
-		if (pick != null) {
-			return pick;
-		}
-		double least = Double.MAX_VALUE;
-		for (var share : classes.values()) {
-			if (share.waiting > 0 && mayStart(share) && share.virtualTime(now) < least) {
-				pick = share;
-				least = share.virtualTime(now);
-			}
-		}
-		return pick;
-	}
-
-	/** Whether the class may take one more slot without eating into the headroom it leaves others. */
-	private boolean mayStart(Share share) {
-		return share.running < Math.max(1, slots - share.policy.headroom());
-	}
-
-	private static void grant(List<Ticket> tickets) {
-		tickets.forEach(ticket -> ticket.grant.complete(null));
-	}
-
-	private void finish(Ticket ticket) {
-		List<Ticket> granted;
-		lock.lock();
-		try {
-			if (ticket.released) {
-				return;
-			}
-			ticket.released = true;
-			var share = classes.get(ticket.workload);
-			var person = share.people.get(ticket.person);
-			long now = now();
-			if (ticket.started >= 0) {
-				share.stop(ticket.started, now);
-				person.stop(ticket.started, now);
-				running--;
-				holdNanos = 0.9 * holdNanos + 0.1 * (now - ticket.started);
-			}
-			else if (person.queue.remove(ticket)) {
-				share.waiting--;
-				waiting--;
-			}
-			if (person.idle()) {
-				share.people.remove(ticket.person);
-			}
-			granted = dispatch(now);
-		}
-		finally {
-			lock.unlock();
-		}
-		grant(granted);
-	}
-
-	/** How long a refused caller should wait before trying again, from recent slot hold times. */
-	private Duration retryAfter() {
-		double nanos = holdNanos * (waiting + 1) / slots;
-		return Duration.ofSeconds(Math.max(1, (long) Math.ceil(nanos / 1e9)));
-	}
-
-	public Load load() {
-		lock.lock();
-		try {
-			var loads = new ArrayList<ClassLoad>();
-			classes.forEach((workload, share) -> loads.add(new ClassLoad(workload, share.policy, share.running, share.waiting)));
-			return new Load(backend, slots, running, waiting, loads);
-		}
-		finally {
-			lock.unlock();
-		}
-	}
-
-	private long now() {
-		return Duration.between(origin, clock.instant()).toNanos();
-	}
+	Load load();
 
 	/**
 	 * One request's place: waiting, then holding a slot. {@link #release} it exactly when done,
 	 * whether it was granted, refused or abandoned; releasing twice does nothing.
 	 */
-	public final class Ticket {
+	interface Ticket {
 
-		private final WorkloadClass workload;
+		WorkloadClass workload();
 
-		private final String person;
+		String person();
 
-		private final CompletableFuture<@Nullable Void> grant = new CompletableFuture<>();
-
-		private final long enqueued = now();
-
-		/** Nanoseconds since the scheduler's origin when the slot was granted, or -1. */
-		private long started = -1;
-
-		private boolean released;
-
-		private Ticket(WorkloadClass workload, String person) {
-			this.workload = workload;
-			this.person = person;
-		}
-
-		public WorkloadClass workload() {
-			return workload;
-		}
-
-		public String person() {
-			return person;
-		}
-
-		public boolean granted() {
-			return grant.isDone();
-		}
+		boolean granted();
 
 		/**
 		 * Waits up to {@code timeout} for the slot.
 		 * @return whether it was granted
 		 */
-		public boolean await(Duration timeout) throws InterruptedException {
-			try {
-				grant.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-				return true;
-			}
-			catch (TimeoutException ex) {
-				return false;
-			}
-			catch (ExecutionException ex) {
-				throw new IllegalStateException(ex);
-			}
-		}
+		boolean await(Duration timeout) throws InterruptedException;
 
 		/** How long the ticket waited, or has waited so far. */
-		public Duration waited() {
-			lock.lock();
-			try {
-				return Duration.ofNanos((started >= 0 ? started : now()) - enqueued);
-			}
-			finally {
-				lock.unlock();
-			}
-		}
+		Duration waited();
 
 		/** When a refused caller may try again. */
-		public Duration retryAfter() {
-			lock.lock();
-			try {
-				return CapacityScheduler.this.retryAfter();
-			}
-			finally {
-				lock.unlock();
-			}
-		}
+		Duration retryAfter();
 
 		/** Gives the slot back, or leaves the queue if it was not granted yet. */
-		public void release() {
-			finish(this);
-		}
-	}
-
-	/** Slot-time received: completed plus what running requests have held so far. */
-	private abstract static class Account {
-
-		final double weight;
-
-		long done;
-
-		int running;
-
-		long startSum;
-
-		Account(double weight) {
-			this.weight = weight;
-		}
-
-		double virtualTime(long now) {
-			return (done + running * now - startSum) / weight;
-		}
-
-		void start(long now) {
-			running++;
-			startSum += now;
-		}
-
-		void stop(long started, long now) {
-			running--;
-			startSum -= started;
-			done += now - started;
-		}
-
-		abstract boolean idle();
-
-		/** An account that was idle starts level with the least-served busy competitor. */
-		void catchUp(Iterable<? extends Account> competitors, long now) {
-			double level = Double.MAX_VALUE;
-			for (var other : competitors) {
-				if (other != this && !other.idle()) {
-					level = Math.min(level, other.virtualTime(now));
-				}
-			}
-			double own = virtualTime(now);
-			if (level != Double.MAX_VALUE && own < level) {
-				done += (long) ((level - own) * weight);
-			}
-		}
-	}
-
-	private static final class Share extends Account {
-
-		final Policy policy;
-
-		final Map<String, Person> people = new LinkedHashMap<>();
-
-		int waiting;
-
-		Share(double weight, Policy policy) {
-			super(weight);
-			this.policy = policy;
-		}
-
-		@Override
-		boolean idle() {
-			return running == 0 && waiting == 0;
-		}
-
-		Person next(long now) {
-			Person pick = null;
-			double least = Double.MAX_VALUE;
-			for (var person : people.values()) {
-				if (!person.queue.isEmpty() && person.virtualTime(now) < least) {
-					pick = person;
-					least = person.virtualTime(now);
-				}
-			}
-			return pick;
-		}
-	}
-
-	private static final class Person extends Account {
-
-		final ArrayDeque<Ticket> queue = new ArrayDeque<>();
-
-		Person() {
-			super(1);
-		}
-
-		@Override
-		boolean idle() {
-			return running == 0 && queue.isEmpty();
-		}
+		void release();
 	}
 }

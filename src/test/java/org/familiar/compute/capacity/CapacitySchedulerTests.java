@@ -23,14 +23,25 @@ import org.familiar.compute.capacity.CapacityScheduler.Policy;
 import org.familiar.compute.capacity.CapacityScheduler.Ticket;
 import org.junit.jupiter.api.Test;
 
-/** The scheduler alone, on a clock the test moves: every outcome here is exact and repeatable. */
-class CapacitySchedulerTests {
+/**
+ * The scheduler's rules, on a clock the test moves: every outcome here is exact and repeatable.
+ * Each implementation runs them ({@link InProcessSchedulerTests}, {@link RedisSchedulerTests}).
+ */
+abstract class CapacitySchedulerTests {
 
 	private Instant now = Instant.parse("2026-11-23T10:00:00Z");
 
-	private final InstantSource clock = () -> now;
+	protected final InstantSource clock = () -> now;
 
-	private static Map<WorkloadClass, Policy> policy(double interactive, int interactiveFloor, double app, double batch,
+	/** A scheduler of the implementation under test. */
+	protected abstract CapacityScheduler scheduler(String backend, int slots, Map<WorkloadClass, Policy> policies);
+
+	/** Moves the clock; an implementation whose tickets are leases renews them as its replica would. */
+	protected void advance(Duration by) {
+		now = now.plus(by);
+	}
+
+	protected static Map<WorkloadClass, Policy> policy(double interactive, int interactiveFloor, double app, double batch,
 			double research, int maxQueue) {
 		var policies = new EnumMap<WorkloadClass, Policy>(WorkloadClass.class);
 		policies.put(INTERACTIVE, new Policy(interactive, interactiveFloor, maxQueue, Duration.ofSeconds(30)));
@@ -42,7 +53,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void grantsAtOnceWhileSlotsAreFreeAndQueuesAfter() {
-		var scheduler = new CapacityScheduler("b", 2, policy(3, 1, 2, 1, 4, 100), clock);
+		var scheduler = scheduler("b", 2, policy(3, 1, 2, 1, 4, 100));
 		var first = scheduler.request(RESEARCH, "ann");
 		var second = scheduler.request(RESEARCH, "ann");
 		var third = scheduler.request(RESEARCH, "ann");
@@ -52,7 +63,7 @@ class CapacitySchedulerTests {
 		assertThat(third.granted()).isFalse();
 		assertThat(scheduler.load().waiting()).isEqualTo(1);
 
-		now = now.plusSeconds(3);
+		advance(Duration.ofSeconds(3));
 		first.release();
 		assertThat(third.granted()).isTrue();
 		assertThat(third.waited()).isEqualTo(Duration.ofSeconds(3));
@@ -60,7 +71,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void sharesSlotTimeByWeightUnderSaturation() {
-		var scheduler = new CapacityScheduler("b", 4, policy(3, 1, 2, 1, 4, 10_000), clock);
+		var scheduler = scheduler("b", 4, policy(3, 1, 2, 1, 4, 10_000));
 		// Research replies take twice as long as the others: shares are of slot-time, not requests.
 		var durations = Map.of(INTERACTIVE, 1.0, APP, 1.0, BATCH, 1.0, RESEARCH, 2.0);
 		var slotTime = simulateSaturation(scheduler, durations, Map.of(INTERACTIVE, List.of("ann", "bob"), APP,
@@ -75,7 +86,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void oneFloodingPersonGetsNoMoreThanTheOthersInTheirClass() {
-		var scheduler = new CapacityScheduler("b", 1, policy(1, 0, 1, 1, 1, 10_000), clock);
+		var scheduler = scheduler("b", 1, policy(1, 0, 1, 1, 1, 10_000));
 		var tickets = new ArrayList<Ticket>();
 		var holder = scheduler.request(INTERACTIVE, "ann");
 		for (int i = 0; i < 20; i++) {
@@ -88,7 +99,7 @@ class CapacitySchedulerTests {
 		var people = new ArrayList<String>();
 		var current = holder;
 		for (int i = 0; i < 6; i++) {
-			now = now.plusSeconds(1);
+			advance(Duration.ofSeconds(1));
 			current.release();
 			current = tickets.stream().filter(Ticket::granted).findFirst().orElseThrow();
 			tickets.remove(current);
@@ -100,7 +111,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void aClassBelowItsFloorIsServedFirstWhateverItsShare() {
-		var scheduler = new CapacityScheduler("b", 2, policy(0.01, 1, 1, 1, 100, 100), clock);
+		var scheduler = scheduler("b", 2, policy(0.01, 1, 1, 1, 100, 100));
 		var research = new ArrayList<Ticket>();
 		for (int i = 0; i < 10; i++) {
 			research.add(scheduler.request(RESEARCH, "eve"));
@@ -108,7 +119,7 @@ class CapacitySchedulerTests {
 		var chat = scheduler.request(INTERACTIVE, "ann");
 		assertThat(chat.granted()).isFalse();
 
-		now = now.plusSeconds(1);
+		advance(Duration.ofSeconds(1));
 		research.get(0).release();
 
 		assertThat(chat.granted()).isTrue();
@@ -117,7 +128,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void lendsUnusedShareToWhoeverWaits() {
-		var scheduler = new CapacityScheduler("b", 4, policy(3, 1, 2, 1, 4, 100), clock);
+		var scheduler = scheduler("b", 4, policy(3, 1, 2, 1, 4, 100));
 		var research = new ArrayList<Ticket>();
 		for (int i = 0; i < 6; i++) {
 			research.add(scheduler.request(RESEARCH, "eve"));
@@ -130,7 +141,7 @@ class CapacitySchedulerTests {
 	void aClassLeavesItsHeadroomFreeSoOthersStartAtOnce() {
 		var policies = policy(3, 1, 2, 1, 4, 100);
 		policies.put(RESEARCH, new Policy(4, 0, 100, Duration.ofMinutes(10), 2));
-		var scheduler = new CapacityScheduler("b", 4, policies, clock);
+		var scheduler = scheduler("b", 4, policies);
 		var research = new ArrayList<Ticket>();
 		for (int i = 0; i < 4; i++) {
 			research.add(scheduler.request(RESEARCH, "eve"));
@@ -147,18 +158,18 @@ class CapacitySchedulerTests {
 			.satisfies(c -> assertThat(c.running()).isEqualTo(2));
 
 		// On a one-slot backend the class may still take its one slot.
-		var single = new CapacityScheduler("e", 1, policies, clock);
+		var single = scheduler("e", 1, policies);
 		assertThat(single.request(RESEARCH, "eve").granted()).isTrue();
 	}
 
 	@Test
 	void aClassBackFromIdleDoesNotBankCredit() {
-		var scheduler = new CapacityScheduler("b", 2, policy(1, 0, 1, 1, 1, 10_000), clock);
+		var scheduler = scheduler("b", 2, policy(1, 0, 1, 1, 1, 10_000));
 		// Research runs alone for a long time, then interactive work arrives with equal share.
 		var running = new ArrayList<Ticket>();
 		running.add(scheduler.request(RESEARCH, "eve"));
 		running.add(scheduler.request(RESEARCH, "eve"));
-		now = now.plusSeconds(1_000);
+		advance(Duration.ofSeconds(1_000));
 		var slotTime = simulateSaturation(scheduler, Map.of(INTERACTIVE, 1.0, RESEARCH, 1.0),
 				Map.of(INTERACTIVE, List.of("ann"), RESEARCH, List.of("eve")), 200, running);
 
@@ -168,7 +179,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void refusesWhenTheClassQueueIsFullAndSaysWhenToRetry() {
-		var scheduler = new CapacityScheduler("b", 1, policy(3, 1, 2, 1, 4, 2), clock);
+		var scheduler = scheduler("b", 1, policy(3, 1, 2, 1, 4, 2));
 		scheduler.request(APP, "ann");
 		scheduler.request(APP, "ann");
 		scheduler.request(APP, "bob");
@@ -185,7 +196,7 @@ class CapacitySchedulerTests {
 
 	@Test
 	void aCancelledTicketLeavesTheQueueAndIsNeverGranted() {
-		var scheduler = new CapacityScheduler("b", 1, policy(3, 1, 2, 1, 4, 100), clock);
+		var scheduler = scheduler("b", 1, policy(3, 1, 2, 1, 4, 100));
 		var holder = scheduler.request(BATCH, "ann");
 		var gone = scheduler.request(BATCH, "bob");
 		var next = scheduler.request(BATCH, "cat");
@@ -238,7 +249,7 @@ class CapacitySchedulerTests {
 				}
 			}
 			var done = queue.poll();
-			now = done.end();
+			advance(Duration.between(now, done.end()));
 			done.ticket().release();
 			refill.run();
 		}
