@@ -8,7 +8,19 @@ import io.github.bucket4j.TimeMeter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,11 +33,14 @@ import org.springframework.stereotype.Component;
  * from a single address is stopped by the buckets of that address, which the person, elsewhere,
  * does not share; only failures from many addresses together fill the account's own bucket, and
  * that one refills about a minute a failure. A successful sign-in empties the account's record.
- * The buckets live in this process (one replica's view); a sign-in spread over several replicas
- * is slowed per replica.
+ * With the {@code redis} profile the buckets live in Redis (Bucket4j's Lettuce proxy manager,
+ * keys {@code familiar:guess:*}), so guesses spread over replicas count together; otherwise in
+ * this process.
  */
 @Component
 class GuessThrottle {
+
+	private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GuessThrottle.class);
 
 	/** The account from one address: 5 at once, then one per 12 s, and at most 20 an hour. */
 	private static final BucketConfiguration ACCOUNT_FROM_ADDRESS = BucketConfiguration.builder()
@@ -50,20 +65,26 @@ class GuessThrottle {
 		.addLimit(limit -> limit.capacity(300).refillGreedy(300, Duration.ofHours(1)))
 		.build();
 
-	private final Cache<String, Bucket> buckets = Caffeine.newBuilder()
-		.maximumSize(200_000)
-		.expireAfterAccess(Duration.ofDays(1))
-		.build();
-
 	private final TimeMeter time;
 
+	private final Buckets buckets;
+
 	@Autowired
-	GuessThrottle(Clock clock) {
-		this(() -> clock.millis() * 1_000_000L);
+	GuessThrottle(Clock clock, ObjectProvider<RedisConnectionFactory> redis) {
+		this(() -> clock.millis() * 1_000_000L, redis.getIfAvailable());
 	}
 
-	/** With a clock in nanoseconds, for tests. */
-	GuessThrottle(java.util.function.LongSupplier nanos) {
+	/** With a clock in nanoseconds, for tests; in this process. */
+	GuessThrottle(LongSupplier nanos) {
+		this(nanos, null);
+	}
+
+	/** With a clock in nanoseconds, for tests; in Redis when {@code redis} is given. */
+	GuessThrottle(LongSupplier nanos, @Nullable RedisConnectionFactory redis) {
+		this(nanos, redis, "familiar:guess:");
+	}
+
+	GuessThrottle(LongSupplier nanos, @Nullable RedisConnectionFactory redis, String prefix) {
 		this.time = new TimeMeter() {
 			@Override
 			public long currentTimeNanos() {
@@ -75,11 +96,102 @@ class GuessThrottle {
 				return true;
 			}
 		};
+		this.buckets = redis != null ? new InRedis(redis, time, prefix) : new InProcess(time);
+	}
+
+	/** Where the buckets live. */
+	private interface Buckets {
+
+		/** The bucket under {@code key}, or {@code null} if nothing was ever taken from it (it is full). */
+		@Nullable Bucket existing(String key, BucketConfiguration limits);
+
+		Bucket obtain(String key, BucketConfiguration limits);
+
+		void forget(String key);
+	}
+
+	/** One replica's buckets, in this process. */
+	private static final class InProcess implements Buckets {
+
+		private final Cache<String, Bucket> buckets = Caffeine.newBuilder()
+			.maximumSize(200_000)
+			.expireAfterAccess(Duration.ofDays(1))
+			.build();
+
+		private final TimeMeter time;
+
+		InProcess(TimeMeter time) {
+			this.time = time;
+		}
+
+		@Override
+		public @Nullable Bucket existing(String key, BucketConfiguration limits) {
+			return buckets.getIfPresent(key);
+		}
+
+		@Override
+		public Bucket obtain(String key, BucketConfiguration limits) {
+			return buckets.get(key, k -> {
+				var builder = Bucket.builder().withCustomTimePrecision(time);
+				for (var bandwidth : limits.getBandwidths()) {
+					builder.addLimit(bandwidth);
+				}
+				return builder.build();
+			});
+		}
+
+		@Override
+		public void forget(String key) {
+			buckets.invalidate(key);
+		}
+	}
+
+	/**
+	 * Every replica's buckets, in Redis: each is a key that expires once the bucket has refilled.
+	 * Redis unreachable means no throttling rather than no sign-in (logged).
+	 */
+	private static final class InRedis implements Buckets {
+
+		private final LettuceBasedProxyManager<String> proxies;
+
+		private final String prefix;
+
+		InRedis(RedisConnectionFactory redis, TimeMeter time, String prefix) {
+			if (!(redis instanceof LettuceConnectionFactory lettuce && lettuce.getNativeClient() instanceof RedisClient client)) {
+				throw new IllegalStateException("Sign-in throttling in Redis needs a standalone Lettuce connection");
+			}
+			this.prefix = prefix;
+			this.proxies = Bucket4jLettuce.casBasedBuilder(client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE)))
+				.clientClock(time)
+				.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
+				.build();
+		}
+
+		@Override
+		public @Nullable Bucket existing(String key, BucketConfiguration limits) {
+			return obtain(key, limits); // a bucket nobody took from is created full
+		}
+
+		@Override
+		public Bucket obtain(String key, BucketConfiguration limits) {
+			return proxies.builder().build(prefix + key, () -> limits);
+		}
+
+		@Override
+		public void forget(String key) {
+			try {
+				proxies.removeProxy(prefix + key);
+			}
+			catch (RuntimeException ex) {
+				log.warn("Could not clear sign-in failures in Redis: {}", ex.getMessage());
+			}
+		}
 	}
 
 	/** How long a sign-in to {@code username} from {@code address} must wait; zero if it may try now. */
 	Duration signInWait(String username, String address) {
-		return longest(wait(pair(username, address)), wait("a:" + address), wait("u:" + key(username)));
+		return longest(wait(pair(username, address), ACCOUNT_FROM_ADDRESS), wait("a:" + address, ADDRESS),
+				wait("u:" + key(username), ACCOUNT));
 	}
 
 	void signInFailed(String username, String address) {
@@ -90,13 +202,13 @@ class GuessThrottle {
 
 	/** The right password from here: this address's and the account's failures are forgiven. */
 	void signedIn(String username, String address) {
-		buckets.invalidate(pair(username, address));
-		buckets.invalidate("u:" + key(username));
+		buckets.forget(pair(username, address));
+		buckets.forget("u:" + key(username));
 	}
 
 	/** How long a request with a bearer token from {@code address} must wait; zero if it may try now. */
 	Duration tokenWait(String address) {
-		return wait("t:" + address);
+		return wait("t:" + address, TOKENS);
 	}
 
 	void tokenFailed(String address) {
@@ -111,25 +223,28 @@ class GuessThrottle {
 		return username.strip().toLowerCase(Locale.ROOT);
 	}
 
-	private Duration wait(String key) {
-		var bucket = buckets.getIfPresent(key);
-		if (bucket == null) {
+	private Duration wait(String key, BucketConfiguration limits) {
+		try {
+			var bucket = buckets.existing(key, limits);
+			if (bucket == null) {
+				return Duration.ZERO;
+			}
+			var probe = bucket.estimateAbilityToConsume(1);
+			return probe.canBeConsumed() ? Duration.ZERO : Duration.ofNanos(probe.getNanosToWaitForRefill());
+		}
+		catch (RuntimeException unreachable) {
+			log.warn("Sign-in throttling could not read its buckets: {}", unreachable.getMessage());
 			return Duration.ZERO;
 		}
-		var probe = bucket.estimateAbilityToConsume(1);
-		return probe.canBeConsumed() ? Duration.ZERO : Duration.ofNanos(probe.getNanosToWaitForRefill());
 	}
 
 	private void take(String key, BucketConfiguration limits) {
-		buckets.get(key, k -> bucket(limits)).tryConsume(1);
-	}
-
-	private Bucket bucket(BucketConfiguration limits) {
-		var builder = Bucket.builder().withCustomTimePrecision(time);
-		for (var bandwidth : limits.getBandwidths()) {
-			builder.addLimit(bandwidth);
+		try {
+			buckets.obtain(key, limits).tryConsume(1);
 		}
-		return builder.build();
+		catch (RuntimeException unreachable) {
+			log.warn("Sign-in throttling could not count a failure: {}", unreachable.getMessage());
+		}
 	}
 
 	private static Duration longest(Duration... waits) {

@@ -6,11 +6,22 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
+/** How sign-in and token guessing is slowed down, on a clock the test moves. */
 class GuessThrottleTests {
 
 	final AtomicLong now = new AtomicLong(1_000_000_000_000L);
 
-	final GuessThrottle throttle = new GuessThrottle(now::get);
+	GuessThrottle throttle;
+
+	/** The throttle under test: its buckets in this process ({@link RedisGuessThrottleTests}: in Redis). */
+	GuessThrottle throttle() {
+		return new GuessThrottle(now::get);
+	}
+
+	@org.junit.jupiter.api.BeforeEach
+	void start() {
+		throttle = throttle();
+	}
 
 	void advance(Duration duration) {
 		now.addAndGet(duration.toNanos());
