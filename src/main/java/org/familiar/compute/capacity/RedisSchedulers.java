@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.familiar.compute.BackendUnavailableException;
 import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.WorkloadClass;
 import org.jspecify.annotations.Nullable;
@@ -224,7 +225,9 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 			}
 			catch (RuntimeException ex) {
 				tickets.remove(ticket.id);
-				throw ex;
+				throw new BackendUnavailableException(backend, "Backend '" + backend
+						+ "' cannot be scheduled: the replicas' shared capacity in Redis is unreachable (" + ex.getMessage()
+						+ "); try again in a moment.", ex);
 			}
 			ticket.retryAfter = retryAfter(reply.get(1));
 			if (reply.get(0).equals("full")) {
@@ -243,16 +246,31 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 			return Duration.ofSeconds(Math.max(1, (long) Math.ceil(Long.parseLong(millis) / 1000.0)));
 		}
 
+		/** The last load read, for when Redis cannot be reached. */
+		private volatile @Nullable Load last;
+
 		@Override
 		public Load load() {
-			var reply = run("load");
+			List<String> reply;
+			try {
+				reply = run("load");
+			}
+			catch (RuntimeException ex) {
+				log.debug("Could not read backend '{}''s load from Redis: {}", backend, ex.getMessage());
+				var known = last;
+				return known != null ? known : new Load(backend, slots, 0, 0, java.util.Arrays.stream(WorkloadClass.values())
+					.map(workload -> new ClassLoad(workload, policies.get(workload), 0, 0))
+					.toList());
+			}
 			var classes = new ArrayList<ClassLoad>();
 			var workloads = WorkloadClass.values();
 			for (int i = 0; i < workloads.length; i++) {
 				classes.add(new ClassLoad(workloads[i], policies.get(workloads[i]), Integer.parseInt(reply.get(3 + 2 * i)),
 						Integer.parseInt(reply.get(4 + 2 * i))));
 			}
-			return new Load(backend, slots, Integer.parseInt(reply.get(0)), Integer.parseInt(reply.get(1)), classes);
+			var load = new Load(backend, slots, Integer.parseInt(reply.get(0)), Integer.parseInt(reply.get(1)), classes);
+			last = load;
+			return load;
 		}
 
 		void renew() {

@@ -189,4 +189,22 @@ class RedisSchedulerTests extends CapacitySchedulerTests {
 		waiting.release();
 		assertThat(onOther.load().running()).isZero();
 	}
+
+	@Test
+	void withRedisUnreachableARequestIsRefusedAsUnavailableAndTheLoadReadsEmpty() {
+		var nowhere = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 1));
+		nowhere.afterPropertiesSet();
+		nowhere.start();
+		try {
+			var scheduler = new RedisSchedulers(new StringRedisTemplate(nowhere)).create("gpu", prefix + "gpu", 2,
+					policy(3, 1, 2, 1, 4, 100), clock);
+			org.assertj.core.api.Assertions.assertThatThrownBy(() -> scheduler.request(INTERACTIVE, "ann"))
+				.isInstanceOf(org.familiar.compute.BackendUnavailableException.class)
+				.hasMessageContaining("Redis is unreachable");
+			assertThat(scheduler.load().running()).isZero();
+		}
+		finally {
+			nowhere.destroy();
+		}
+	}
 }
