@@ -145,8 +145,10 @@ class ReplicasTests {
 		var token = familiar.cli("", "token", "create", "ada");
 		familiar.cli("another long password\n", "user", "add", "bea", "--password-stdin");
 		var other = familiar.cli("", "token", "create", "bea");
+		// Replies of 200 tokens at 150 ms each: half a minute, so none of A's ends before it is killed.
+		backend.script = request -> "Hello! " + "word ".repeat(300).strip();
 		for (int i = 0; i < SLOTS; i++) {
-			FamiliarProcesses.replyStarted(http, a, token);
+			FamiliarProcesses.replyStarted(http, a, token, FamiliarProcesses.LONG_STREAM.replace("\"max_tokens\":50", "\"max_tokens\":200"));
 		}
 		assertThat(usage(b, token).path("held_tokens").asLong()).as("held, seen from the other replica").isPositive();
 		var waiting = http.sendAsync(HttpRequest.newBuilder(URI.create("http://localhost:" + b + "/v1/chat/completions"))

@@ -103,10 +103,15 @@ public final class FamiliarProcesses implements AutoCloseable {
 	 * started; the stream stays open (close the reader to end it), so the request stays in flight.
 	 */
 	public static java.io.BufferedReader replyStarted(HttpClient http, int port, String token) throws Exception {
+		return replyStarted(http, port, token, LONG_STREAM);
+	}
+
+	/** Sends a streamed request {@code body} and returns once its reply has started, as above. */
+	public static java.io.BufferedReader replyStarted(HttpClient http, int port, String token, String body) throws Exception {
 		var stream = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
 			.header("Authorization", "Bearer " + token)
 			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString(LONG_STREAM))
+			.POST(HttpRequest.BodyPublishers.ofString(body))
 			.build(), HttpResponse.BodyHandlers.ofInputStream());
 		var reader = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(), StandardCharsets.UTF_8));
 		String line;

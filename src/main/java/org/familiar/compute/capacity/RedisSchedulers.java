@@ -47,7 +47,7 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 	private static final Logger log = LoggerFactory.getLogger(RedisSchedulers.class);
 
 	/** How long a ticket lives without renewal. */
-	public static final Duration LEASE = Duration.ofSeconds(6);
+	public static final Duration LEASE = Duration.ofSeconds(5);
 
 	/** The channel on which the script publishes the tickets it granted, space-separated. */
 	public static final String GRANTS = "familiar-capacity:grants";
@@ -282,7 +282,8 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 				switch (reply.get(i)) {
 					case "g" -> ticket.grant();
 					case "x" -> {
-						if (!ticket.released.get()) {
+						// A ticket asked for while this renewal ran is not in Redis yet: not lost.
+						if (!ticket.released.get() && Duration.between(ticket.enqueued, clock.instant()).compareTo(lease) > 0) {
 							log.warn("A {} request's {} on backend '{}' ran out before it was renewed (was this replica paused?)",
 									ticket.workload.id(), ticket.granted() ? "slot" : "place in the queue", backend);
 						}

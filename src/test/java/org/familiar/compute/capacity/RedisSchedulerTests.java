@@ -141,9 +141,9 @@ class RedisSchedulerTests extends CapacitySchedulerTests {
 		assertThat(waiting.granted()).isFalse();
 
 		// The survivor renews every third of a lease; the other replica has died and renews nothing.
-		for (var elapsed = Duration.ZERO; elapsed.compareTo(RedisSchedulers.LEASE) < 0; elapsed = elapsed
-			.plus(survivor.renewEvery())) {
-			advance(survivor.renewEvery());
+		var step = survivor.renewEvery();
+		for (var elapsed = step; elapsed.compareTo(RedisSchedulers.LEASE) <= 0; elapsed = elapsed.plus(step)) {
+			advance(step);
 			survivor.renew();
 			assertThat(waiting.granted()).as("the dead replica's slots are still leased").isFalse();
 		}
