@@ -126,12 +126,47 @@ public final class FakeModelServer implements AutoCloseable {
 	/** Every chat request answered, in the order they ended (the latest 100,000). */
 	public final java.util.concurrent.ConcurrentLinkedDeque<Answered> answered = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
+	/**
+	 * Counts the request in flight from its arrival until just before its client can see the reply
+	 * end, as a real server frees its slot when generation ends: before the last byte of a reply of
+	 * known length is written, or before a streamed reply's closing chunk. Counting until the
+	 * handler returns would see a slot Familiar already handed to the next request as still held.
+	 */
 	private void tracked(HttpExchange exchange) throws IOException {
 		long began = System.nanoTime();
 		mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+		var done = new java.util.concurrent.atomic.AtomicBoolean();
+		Runnable end = () -> {
+			if (done.compareAndSet(false, true)) {
+				inFlight.decrementAndGet();
+			}
+		};
 		try {
 			var body = exchange.getRequestBody().readAllBytes();
-			exchange.setStreams(new java.io.ByteArrayInputStream(body), exchange.getResponseBody());
+			exchange.setStreams(new java.io.ByteArrayInputStream(body), new java.io.FilterOutputStream(exchange.getResponseBody()) {
+				private long written;
+
+				@Override
+				public void write(byte[] bytes, int offset, int length) throws IOException {
+					var declared = exchange.getResponseHeaders().getFirst("Content-length");
+					if (declared != null && written + length >= Long.parseLong(declared)) {
+						end.run();
+					}
+					written += length;
+					out.write(bytes, offset, length);
+				}
+
+				@Override
+				public void write(int b) throws IOException {
+					write(new byte[] { (byte) b }, 0, 1);
+				}
+
+				@Override
+				public void close() throws IOException {
+					end.run();
+					out.close();
+				}
+			});
 			complete(exchange);
 			answered.add(new Answered(new String(body, java.nio.charset.StandardCharsets.UTF_8), began, System.nanoTime()));
 			while (answered.size() > 100_000) {
@@ -139,7 +174,7 @@ public final class FakeModelServer implements AutoCloseable {
 			}
 		}
 		finally {
-			inFlight.decrementAndGet();
+			end.run();
 		}
 	}
 
