@@ -100,6 +100,21 @@ class WebChatBrowserTests {
 
 		var model = waiting(10).until(b -> b.findElement(By.id("model")));
 		assertThat(model.getDomProperty("value")).isEqualTo(FakeModelServer.MODEL);
+		// The page says its language, offers a way past the navigation, and labels the message box.
+		assertThat(browser.findElement(By.tagName("html")).getDomAttribute("lang")).isEqualTo("en");
+		var skip = browser.findElement(By.cssSelector("a.skip-link"));
+		assertThat(skip.getDomAttribute("href")).isEqualTo("#main");
+		assertThat(browser.findElements(By.id("main"))).hasSize(1);
+		assertThat(browser.findElement(By.cssSelector("label[for=prompt]")).getDomProperty("textContent")).isEqualTo("Message");
+		var js = (org.openqa.selenium.JavascriptExecutor) browser;
+		assertThat(js.executeScript("return document.querySelector('a[href], button, input, select, textarea').className"))
+			.as("the first thing Tab reaches").isEqualTo("skip-link");
+		assertThat((Number) js.executeScript("return arguments[0].getBoundingClientRect().right", skip)).as("hidden until focused")
+			.satisfies(right -> assertThat(right.doubleValue()).isLessThan(0));
+		js.executeScript("arguments[0].focus()", skip);
+		assertThat((Number) js.executeScript("return arguments[0].getBoundingClientRect().left", skip)).as("shown when focused")
+			.satisfies(left -> assertThat(left.doubleValue()).isGreaterThanOrEqualTo(0));
+		browser.findElement(By.id("prompt")).click();
 
 		browser.findElement(By.id("prompt")).sendKeys("tell me **something** about `familiars` today", Keys.ENTER);
 		var sawPartial = new AtomicBoolean();
