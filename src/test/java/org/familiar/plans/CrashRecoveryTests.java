@@ -34,11 +34,7 @@ class CrashRecoveryTests {
 	}
 
 	private JsonNode usage(int port, String token) throws Exception {
-		var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/usage"))
-			.header("Authorization", "Bearer " + token)
-			.build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(response.statusCode()).isEqualTo(200);
-		return json.readTree(response.body());
+		return FamiliarProcesses.usage(http, port, token);
 	}
 
 	@Test

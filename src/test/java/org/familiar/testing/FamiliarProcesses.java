@@ -122,6 +122,15 @@ public final class FamiliarProcesses implements AutoCloseable {
 		return reader;
 	}
 
+	/** {@code GET /api/usage} with {@code token} on the server at {@code port}: the person's balance and holds. */
+	public static com.fasterxml.jackson.databind.JsonNode usage(HttpClient http, int port, String token) throws Exception {
+		var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/usage"))
+			.header("Authorization", "Bearer " + token)
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(200);
+		return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
+	}
+
 	/** Kills a server at once (SIGKILL), as a crash or power cut would. */
 	public static void kill(Process server) throws InterruptedException {
 		server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);

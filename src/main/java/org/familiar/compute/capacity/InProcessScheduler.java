@@ -181,8 +181,8 @@ public final class InProcessScheduler implements CapacityScheduler {
 				return;
 			}
 			ticket.released = true;
-			var share = classes.get(ticket.workload);
-			var person = share.people.get(ticket.person);
+			var share = classes.get(ticket.workload());
+			var person = share.people.get(ticket.person());
 			long now = now();
 			if (ticket.started >= 0) {
 				share.stop(ticket.started, now);
@@ -195,7 +195,7 @@ public final class InProcessScheduler implements CapacityScheduler {
 				waiting--;
 			}
 			if (person.idle()) {
-				share.people.remove(ticket.person);
+				share.people.remove(ticket.person());
 			}
 			if (running == 0 && waiting == 0) {
 				classes.values().forEach(idle -> idle.done = 0); // nothing runs or waits: everyone starts level
@@ -235,13 +235,7 @@ public final class InProcessScheduler implements CapacityScheduler {
 	 * One request's place: waiting, then holding a slot. {@link #release} it exactly when done,
 	 * whether it was granted, refused or abandoned; releasing twice does nothing.
 	 */
-	private final class Ticket implements CapacityScheduler.Ticket {
-
-		private final WorkloadClass workload;
-
-		private final String person;
-
-		private final CompletableFuture<@Nullable Void> grant = new CompletableFuture<>();
+	private final class Ticket extends Place {
 
 		private final long enqueued = now();
 
@@ -251,41 +245,7 @@ public final class InProcessScheduler implements CapacityScheduler {
 		private boolean released;
 
 		private Ticket(WorkloadClass workload, String person) {
-			this.workload = workload;
-			this.person = person;
-		}
-
-		@Override
-		public WorkloadClass workload() {
-			return workload;
-		}
-
-		@Override
-		public String person() {
-			return person;
-		}
-
-		@Override
-		public boolean granted() {
-			return grant.isDone();
-		}
-
-		/**
-		 * Waits up to {@code timeout} for the slot.
-		 * @return whether it was granted
-		 */
-		@Override
-		public boolean await(Duration timeout) throws InterruptedException {
-			try {
-				grant.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-				return true;
-			}
-			catch (TimeoutException ex) {
-				return false;
-			}
-			catch (ExecutionException ex) {
-				throw new IllegalStateException(ex);
-			}
+			super(workload, person);
 		}
 
 		/** How long the ticket waited, or has waited so far. */

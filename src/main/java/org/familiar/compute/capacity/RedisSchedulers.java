@@ -285,7 +285,7 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 						// A ticket asked for while this renewal ran is not in Redis yet: not lost.
 						if (!ticket.released.get() && Duration.between(ticket.enqueued, clock.instant()).compareTo(lease) > 0) {
 							log.warn("A {} request's {} on backend '{}' ran out before it was renewed (was this replica paused?)",
-									ticket.workload.id(), ticket.granted() ? "slot" : "place in the queue", backend);
+									ticket.workload().id(), ticket.granted() ? "slot" : "place in the queue", backend);
 						}
 					}
 					default -> {
@@ -296,15 +296,9 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 		}
 
 		/** One request's ticket, as this replica knows it. */
-		private final class Entry implements Ticket {
+		private final class Entry extends Place {
 
 			final String id;
-
-			final WorkloadClass workload;
-
-			final String person;
-
-			final CompletableFuture<@Nullable Void> grant = new CompletableFuture<>();
 
 			final Instant enqueued = clock.instant();
 
@@ -315,9 +309,8 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 			final AtomicBoolean released = new AtomicBoolean();
 
 			Entry(String id, WorkloadClass workload, String person) {
+				super(workload, person);
 				this.id = id;
-				this.workload = workload;
-				this.person = person;
 			}
 
 			Shared scheduler() {
@@ -328,35 +321,6 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 				if (!grant.isDone()) {
 					started = clock.instant();
 					grant.complete(null);
-				}
-			}
-
-			@Override
-			public WorkloadClass workload() {
-				return workload;
-			}
-
-			@Override
-			public String person() {
-				return person;
-			}
-
-			@Override
-			public boolean granted() {
-				return grant.isDone();
-			}
-
-			@Override
-			public boolean await(Duration timeout) throws InterruptedException {
-				try {
-					grant.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-					return true;
-				}
-				catch (TimeoutException ex) {
-					return false;
-				}
-				catch (ExecutionException ex) {
-					throw new IllegalStateException(ex);
 				}
 			}
 
@@ -387,7 +351,7 @@ public final class RedisSchedulers implements CapacityScheduler.Factory, AutoClo
 				}
 				catch (RuntimeException ex) {
 					log.warn("Could not release a {} request's slot on backend '{}' in Redis ({}); its lease runs out in {} s",
-							workload.id(), backend, ex.getMessage(), lease.toSeconds());
+							workload().id(), backend, ex.getMessage(), lease.toSeconds());
 				}
 			}
 		}
