@@ -15,6 +15,7 @@ import org.familiar.compute.ChatResult;
 import org.familiar.compute.ComputeManagement;
 import org.familiar.compute.FinishReason;
 import org.familiar.compute.TokenSink;
+import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.Caller;
 import org.familiar.identity.PersonId;
 import org.familiar.identity.PersonalData;
@@ -72,9 +73,93 @@ public class AssistantManagement implements PersonalData {
 		return conversations.find(caller.person().value(), id).orElseThrow(ConversationNotFoundException::new);
 	}
 
-	/** @throws ConversationNotFoundException unless the caller owns it */
+	/**
+	 * The conversation's messages as it shows them: at each place the active version.
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
 	public List<StoredMessage> messages(Caller caller, UUID id) {
-		return conversations.messages(conversation(caller, id).id());
+		return thread(caller, id).stream().map(ThreadMessage::message).toList();
+	}
+
+	/**
+	 * As {@link #messages}, with where each message stands among its versions.
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
+	public List<ThreadMessage> thread(Caller caller, UUID id) {
+		return Conversations.thread(conversations.messages(conversation(caller, id).id()));
+	}
+
+	/** The person's conversations whose title or text contains {@code text}; all of them for blank text. */
+	public List<Conversation> search(Caller caller, String text) {
+		var query = text.strip();
+		if (query.length() > 200) {
+			query = query.substring(0, 200);
+		}
+		return query.isEmpty() ? conversations(caller) : conversations.search(caller.person().value(), query);
+	}
+
+	/**
+	 * The person names a conversation; a generated title then no longer replaces it.
+	 * @throws InvalidChatException if the title is blank or too long
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
+	public Conversation rename(Caller caller, UUID id, String title) {
+		var clean = title.strip().replaceAll("\\s+", " ");
+		if (clean.isEmpty() || clean.length() > Conversation.TITLE_LENGTH) {
+			throw new InvalidChatException("A title has 1 to " + Conversation.TITLE_LENGTH + " characters.");
+		}
+		if (!conversations.title(caller.person().value(), id, clean, false)) {
+			throw new ConversationNotFoundException();
+		}
+		return conversation(caller, id);
+	}
+
+	/**
+	 * Sets the conversation's system prompt and temperature (either may be none) for its next replies.
+	 * @throws InvalidChatException if the prompt is too long or the temperature outside 0 to 2
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
+	public Conversation configure(Caller caller, UUID id, @Nullable String systemPrompt, @Nullable Double temperature) {
+		var prompt = checkedPrompt(systemPrompt);
+		checkTemperature(temperature);
+		if (!conversations.configure(caller.person().value(), id, prompt, temperature)) {
+			throw new ConversationNotFoundException();
+		}
+		return conversation(caller, id);
+	}
+
+	private static @Nullable String checkedPrompt(@Nullable String systemPrompt) {
+		var prompt = systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt.strip();
+		if (prompt != null && prompt.length() > Conversation.SYSTEM_PROMPT_LENGTH) {
+			throw new InvalidChatException("A system prompt has at most " + Conversation.SYSTEM_PROMPT_LENGTH + " characters.");
+		}
+		return prompt;
+	}
+
+	private static void checkTemperature(@Nullable Double temperature) {
+		if (temperature != null && (temperature.isNaN() || temperature < 0 || temperature > 2)) {
+			throw new InvalidChatException("A temperature is a number from 0 to 2.");
+		}
+	}
+
+	/**
+	 * Shows another version of a message (a regenerated reply, an edited message) and what follows it.
+	 * @throws ConversationNotFoundException unless the caller owns the message
+	 */
+	public void select(Caller caller, UUID message) {
+		var found = conversations.messageOf(caller.person().value(), message).orElseThrow(ConversationNotFoundException::new);
+		conversations.activate(found.conversation(), found.message().parentId(), found.message().id());
+	}
+
+	/**
+	 * The person stopped a reply after being shown {@code shownChars} code points of it: the reply
+	 * keeps exactly that, whenever the server notices the stop.
+	 * @throws ConversationNotFoundException unless the caller owns the reply
+	 */
+	public void stop(Caller caller, UUID reply, int shownChars) {
+		if (shownChars < 0 || !conversations.stop(caller.person().value(), reply, shownChars)) {
+			throw new ConversationNotFoundException();
+		}
 	}
 
 	public boolean delete(Caller caller, UUID id) {
@@ -86,12 +171,78 @@ public class AssistantManagement implements PersonalData {
 	 * @throws org.familiar.compute.ModelNotFoundException if the model does not exist
 	 */
 	public Conversation start(Caller caller, String model, String firstMessage) {
+		return start(caller, model, firstMessage, null, null);
+	}
+
+	/**
+	 * Starts a conversation with its first message as its (provisional) title, a system prompt and
+	 * a temperature.
+	 * @throws org.familiar.compute.ModelNotFoundException if the model does not exist
+	 * @throws InvalidChatException if the prompt or temperature is not valid
+	 */
+	public Conversation start(Caller caller, String model, String firstMessage, @Nullable String systemPrompt,
+			@Nullable Double temperature) {
 		compute.requireModel(model);
+		var prompt = checkedPrompt(systemPrompt);
+		checkTemperature(temperature);
 		var title = firstMessage.strip().replaceAll("\\s+", " ");
 		if (title.length() > TITLE_LENGTH) {
 			title = title.substring(0, TITLE_LENGTH - 1) + "…";
 		}
-		return add(caller, title.isEmpty() ? "New chat" : title, model, Conversation.CHAT);
+		var now = clock.instant();
+		var conversation = new Conversation(UUID.randomUUID(), caller.person().value(), title.isEmpty() ? "New chat" : title,
+				model, now, now, Conversation.CHAT, prompt, temperature, false);
+		conversations.add(conversation);
+		return conversation;
+	}
+
+	/**
+	 * Gives a conversation a short title written by its model, as {@code batch} work on the person's
+	 * plan, unless the person named it already. When no model can write one, the provisional title
+	 * (the start of the first message) stays.
+	 * @return the conversation's title
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
+	public String generateTitle(Caller caller, UUID id) {
+		var conversation = conversation(caller, id);
+		var thread = messages(caller, id);
+		if (conversation.titled() || thread.size() < 2 || !Conversation.CHAT.equals(conversation.kind())) {
+			return conversation.title();
+		}
+		var exchange = "Person: " + clip(thread.get(0).content(), 1500) + "\nAssistant: " + clip(thread.get(1).content(), 1500);
+		var request = new ChatRequest("title-" + UUID.randomUUID(), caller.person().toString(), WorkloadClass.BATCH,
+				conversation.model(), List.of(ChatMessage.system(TITLE_INSTRUCTION), ChatMessage.user(exchange)), 24, 0.2, null,
+				List.of());
+		try {
+			var written = cleanTitle(plans.run(caller.as(WorkloadClass.BATCH), request, piece -> {
+			}).text());
+			if (!written.isEmpty() && conversations.title(caller.person().value(), id, written, true)) {
+				return written;
+			}
+		}
+		catch (RuntimeException noModel) {
+			log.info("No title for conversation {}: {}", id, noModel.getMessage());
+		}
+		return conversation(caller, id).title();
+	}
+
+	static final String TITLE_INSTRUCTION = "Write a title of at most six words for the conversation you are shown. "
+			+ "Answer with the title alone: no quotes, no full stop.";
+
+	private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AssistantManagement.class);
+
+	/** A model's title on one line, without quotes or a trailing full stop, at most 60 characters. */
+	static String cleanTitle(String written) {
+		var line = written.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip();
+		line = line.replaceFirst("(?i)^title:\\s*", "").replaceAll("^[\"'“”*#\\s]+|[\"'“”*\\s]+$", "");
+		if (line.endsWith(".")) {
+			line = line.substring(0, line.length() - 1);
+		}
+		return line.length() > TITLE_LENGTH ? line.substring(0, TITLE_LENGTH - 1) + "…" : line;
+	}
+
+	private static String clip(String text, int length) {
+		return text.length() <= length ? text : text.substring(0, length) + "…";
 	}
 
 	/**
@@ -100,7 +251,7 @@ public class AssistantManagement implements PersonalData {
 	 */
 	public Conversation startInterview(Caller caller, String model) {
 		var conversation = add(caller, "Getting to know you", model, Conversation.INTERVIEW);
-		conversations.append(conversation.id(), "assistant", Interview.QUESTIONS.getFirst().text(),
+		conversations.append(conversation.id(), null, "assistant", Interview.QUESTIONS.getFirst().text(),
 				StoredMessage.COMPLETE, INTERVIEWER, clock.instant());
 		return conversation;
 	}
@@ -116,29 +267,84 @@ public class AssistantManagement implements PersonalData {
 
 	/** As {@link #reply(Caller, UUID, String, String, TokenSink)}, telling {@code sink} which memories were used. */
 	public StoredMessage reply(Caller caller, UUID conversationId, String model, String text, ReplySink sink) {
+		return reply(caller, conversationId, new Turn(model, text, null, null), sink);
+	}
+
+	/**
+	 * What the person asks for in a conversation: a new message ({@code text}), an earlier message
+	 * of theirs edited and sent again ({@code edit}: its id, and the new {@code text}), or another
+	 * version of a reply ({@code regenerate}: its id). Edited and regenerated messages keep their
+	 * earlier versions, to flip back to.
+	 */
+	public record Turn(String model, @Nullable String text, @Nullable UUID edit, @Nullable UUID regenerate) {
+	}
+
+	/**
+	 * Runs a turn and streams the reply into {@code sink}, saving it as it ends.
+	 * @return the saved reply
+	 * @throws InvalidChatException if the turn is not valid (no text, an unknown message to edit)
+	 * @throws BackendException if the backend failed; the partial reply is saved as failed first
+	 */
+	public StoredMessage reply(Caller caller, UUID conversationId, Turn turn, ReplySink sink) {
 		var conversation = conversation(caller, conversationId);
 		var ref = "conversation:" + conversation.id();
-		if (Conversation.INTERVIEW.equals(conversation.kind())) {
-			int step = (int) conversations.messages(conversation.id()).stream().filter(m -> "user".equals(m.role())).count();
-			if (step < Interview.QUESTIONS.size()) {
-				return interview(caller, conversation, step, text, sink);
-			}
+		var thread = messages(caller, conversation.id());
+		boolean inInterview = Conversation.INTERVIEW.equals(conversation.kind())
+				&& thread.stream().filter(m -> "user".equals(m.role())).count() < Interview.QUESTIONS.size();
+		if (inInterview && (turn.edit() != null || turn.regenerate() != null)) {
+			throw new InvalidChatException("Interview answers become memories: change them on the Memory page.");
 		}
-		compute.requireModel(model);
-		var history = history(conversation.id());
+		var text = turn.text() == null ? "" : turn.text().strip();
+		if (turn.regenerate() == null && text.isEmpty()) {
+			throw new InvalidChatException("Write a message.");
+		}
+		if (inInterview) {
+			int step = (int) thread.stream().filter(m -> "user".equals(m.role())).count();
+			return interview(caller, conversation, step, thread.isEmpty() ? null : thread.getLast().id(), text, sink);
+		}
+		compute.requireModel(turn.model());
+		var model = turn.model();
 		var now = clock.instant();
-		conversations.append(conversation.id(), "user", text, StoredMessage.COMPLETE, null, now);
+		// Which user message the reply answers, and what came before it.
+		List<StoredMessage> before;
+		UUID asked;
+		if (turn.regenerate() != null) {
+			int at = indexOf(thread, turn.regenerate(), "assistant");
+			var question = at > 0 ? thread.get(at - 1) : null;
+			if (question == null || !"user".equals(question.role())) {
+				throw new InvalidChatException("Only a reply to one of your messages can be written again.");
+			}
+			before = thread.subList(0, at - 1);
+			asked = question.id();
+			text = question.content();
+		}
+		else if (turn.edit() != null) {
+			int at = indexOf(thread, turn.edit(), "user");
+			before = thread.subList(0, at);
+			asked = conversations.append(conversation.id(), thread.get(at).parentId(), "user", text, StoredMessage.COMPLETE,
+					null, now).id();
+		}
+		else {
+			before = thread;
+			asked = conversations.append(conversation.id(), thread.isEmpty() ? null : thread.getLast().id(), "user", text,
+					StoredMessage.COMPLETE, null, now).id();
+		}
 		conversations.touch(conversation.id(), model, now);
+		var history = history(before);
+		if (conversation.systemPrompt() != null) {
+			history.addFirst(ChatMessage.system(conversation.systemPrompt()));
+		}
 		history.add(ChatMessage.user(text));
-		var reply = conversations.append(conversation.id(), "assistant", "", StoredMessage.STREAMING, model, now);
-		Remembered remembered = memory.rememberIfAsked(caller, text, ref);
+		var reply = conversations.append(conversation.id(), asked, "assistant", "", StoredMessage.STREAMING, model, now);
+		sink.started(reply.id());
+		Remembered remembered = turn.regenerate() == null ? memory.rememberIfAsked(caller, text, ref) : null;
 		var recall = memory.recall(caller, history);
 		if (!recall.used().isEmpty()) {
 			conversations.recordMemories(reply.id(), recall.usedIds());
 		}
 		sink.recalled(recall.used(), remembered == null ? null : remembered.memory());
 		var request = new ChatRequest("chat-" + reply.id(), caller.person().toString(), caller.workload(), model,
-				recall.prependTo(history), null, null, null, List.of());
+				recall.prependTo(history), null, conversation.temperature(), null, List.of());
 		try {
 			ChatResult result = plans.run(caller, request, sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
@@ -157,6 +363,15 @@ public class AssistantManagement implements PersonalData {
 			conversations.settle(reply.id(), "", StoredMessage.FAILED, ex.getMessage());
 			throw ex;
 		}
+	}
+
+	private static int indexOf(List<StoredMessage> thread, UUID id, String role) {
+		for (int i = 0; i < thread.size(); i++) {
+			if (thread.get(i).id().equals(id) && thread.get(i).role().equals(role)) {
+				return i;
+			}
+		}
+		throw new InvalidChatException("That message is not in this conversation as it is shown now.");
 	}
 
 	/**
@@ -185,12 +400,14 @@ public class AssistantManagement implements PersonalData {
 
 	private List<Map<String, Object>> conversationsOf(PersonId person) {
 		return conversations.all(person.value()).stream().map(c -> {
-			Map<String, Object> data = new LinkedHashMap<>();
+			Map<String, @Nullable Object> data = new LinkedHashMap<>();
 			data.put("id", c.id().toString());
 			data.put("title", c.title());
 			data.put("kind", c.kind());
 			data.put("model", c.model());
 			data.put("created_at", c.createdAt().toString());
+			data.put("system_prompt", c.systemPrompt());
+			data.put("temperature", c.temperature());
 			data.put("messages", conversations.messages(c.id()).stream().map(m -> {
 				Map<String, @Nullable Object> message = new LinkedHashMap<>();
 				message.put("role", m.role());
@@ -199,6 +416,9 @@ public class AssistantManagement implements PersonalData {
 				message.put("model", m.model());
 				message.put("memories", m.memoryIds());
 				message.put("rating", m.rating());
+				message.put("id", m.id().toString());
+				message.put("parent_id", m.parentId() == null ? null : m.parentId().toString());
+				message.put("active", m.active());
 				message.put("created_at", m.createdAt().toString());
 				return message;
 			}).toList());
@@ -212,13 +432,16 @@ public class AssistantManagement implements PersonalData {
 		responses.deleteAll(person.value());
 	}
 
-	private StoredMessage interview(Caller caller, Conversation conversation, int step, String answer, ReplySink sink) {
+	private StoredMessage interview(Caller caller, Conversation conversation, int step, @Nullable UUID last, String answer,
+			ReplySink sink) {
 		var now = clock.instant();
-		conversations.append(conversation.id(), "user", answer, StoredMessage.COMPLETE, null, now);
+		var asked = conversations.append(conversation.id(), last, "user", answer, StoredMessage.COMPLETE, null, now);
 		var next = memory.answerInterview(caller, step, answer, "conversation:" + conversation.id());
 		var text = next != null ? next : Interview.DONE;
-		var reply = conversations.append(conversation.id(), "assistant", text, StoredMessage.COMPLETE, INTERVIEWER, now);
+		var reply = conversations.append(conversation.id(), asked.id(), "assistant", text, StoredMessage.COMPLETE,
+				INTERVIEWER, now);
 		conversations.touch(conversation.id(), conversation.model(), now);
+		sink.started(reply.id());
 		sink.recalled(List.of(), null);
 		try {
 			sink.accept(text);
@@ -231,14 +454,15 @@ public class AssistantManagement implements PersonalData {
 
 	private Conversation add(Caller caller, String title, String model, String kind) {
 		var now = clock.instant();
-		var conversation = new Conversation(UUID.randomUUID(), caller.person().value(), title, model, now, now, kind);
+		var conversation = new Conversation(UUID.randomUUID(), caller.person().value(), title, model, now, now, kind, null,
+				null, true);
 		conversations.add(conversation);
 		return conversation;
 	}
 
-	private List<ChatMessage> history(UUID conversation) {
+	private static List<ChatMessage> history(List<StoredMessage> messages) {
 		var history = new ArrayList<ChatMessage>();
-		for (var message : conversations.messages(conversation)) {
+		for (var message : messages) {
 			if (message.content().isEmpty()) {
 				continue;
 			}
@@ -251,6 +475,6 @@ public class AssistantManagement implements PersonalData {
 	private static StoredMessage withContent(StoredMessage message, String content, String status,
 			@Nullable String detail, List<String> memoryIds) {
 		return new StoredMessage(message.id(), message.seq(), message.role(), content, status, detail, message.model(),
-				message.createdAt(), memoryIds, null);
+				message.createdAt(), memoryIds, null, message.parentId(), true);
 	}
 }

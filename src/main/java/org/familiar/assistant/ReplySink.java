@@ -16,6 +16,10 @@ public interface ReplySink extends TokenSink {
 	default void recalled(List<Memory> used, @Nullable Memory remembered) {
 	}
 
+	/** Called once the reply is saved as begun, with its id (before {@link #recalled}). */
+	default void started(java.util.UUID reply) {
+	}
+
 	/** A sink that only takes tokens. */
 	static ReplySink of(TokenSink tokens) {
 		return new ReplySink() {

@@ -46,7 +46,8 @@ public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
 				throw new GuessesThrottledException(wait);
 			}
 		}
-		var caller = token.startsWith(IdentityManagement.TOKEN_PREFIX) ? identity.authenticate(token) : apps.authenticate(token);
+		var caller = (token.startsWith(IdentityManagement.TOKEN_PREFIX) ? identity.authenticate(token) : apps.authenticate(token))
+			.filter(found -> identity.active(found.person()));
 		if (caller.isEmpty() && address != null) {
 			throttle.tokenFailed(address);
 		}

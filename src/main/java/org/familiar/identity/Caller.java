@@ -23,6 +23,11 @@ public record Caller(PersonId person, String username, @Nullable TokenId token, 
 		this(person, username, token, workload, null);
 	}
 
+	/** The same caller doing work of another class (a chat's title is {@code batch} work). */
+	public Caller as(WorkloadClass other) {
+		return new Caller(person, username, token, other, connected);
+	}
+
 	/** An app signed in with Familiar: its registration id, client id, name and granted scopes. */
 	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes)
 			implements java.io.Serializable {

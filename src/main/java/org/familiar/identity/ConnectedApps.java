@@ -365,11 +365,51 @@ public class ConnectedApps {
 		jdbc.sql("delete from oauth2_authorization where principal_name = :name").param("name", person.username()).update();
 		jdbc.sql("delete from oauth2_authorization_consent where principal_name = :name").param("name", person.username()).update();
 		for (var app : registeredBy(person.id())) {
-			jdbc.sql("delete from oauth2_authorization where registered_client_id = :id").param("id", app.registrationId()).update();
-			jdbc.sql("delete from oauth2_authorization_consent where registered_client_id = :id").param("id", app.registrationId()).update();
-			jdbc.sql("delete from oauth2_registered_client where id = :id").param("id", app.registrationId()).update();
+			deleteRegistration(app.registrationId());
 		}
 		broadcasts.publish(APPS_CHANGED, "");
+	}
+
+	private void deleteRegistration(String registrationId) {
+		jdbc.sql("delete from oauth2_authorization where registered_client_id = :id").param("id", registrationId).update();
+		jdbc.sql("delete from oauth2_authorization_consent where registered_client_id = :id").param("id", registrationId).update();
+		jdbc.sql("delete from app_registration where registered_client_id = :id").param("id", registrationId).update();
+		jdbc.sql("delete from oauth2_registered_client where id = :id").param("id", registrationId).update();
+	}
+
+	/**
+	 * Deletes an app its developer registered: every person's consent and every token it holds
+	 * stop at once, and sign-in with it is refused from then on.
+	 * @return false if the person registered no such app
+	 */
+	@Transactional
+	public boolean delete(PersonId owner, String clientId) {
+		var app = registeredBy(owner).stream().filter(a -> a.clientId().equals(clientId)).findFirst();
+		app.ifPresent(found -> {
+			deleteRegistration(found.registrationId());
+			broadcasts.publish(APPS_CHANGED, "");
+		});
+		return app.isPresent();
+	}
+
+	/**
+	 * Gives a server-side app a new client secret (the only copy is returned); the old one stops
+	 * working at once, tokens issued before stay valid until they expire.
+	 * @throws InvalidAccountException if the person registered no such server-side app
+	 */
+	@Transactional
+	public String rotateSecret(PersonId owner, String clientId) {
+		var app = registeredBy(owner).stream().filter(a -> a.clientId().equals(clientId)).findFirst()
+			.orElseThrow(() -> new InvalidAccountException("You registered no app with that client id."));
+		if (!app.confidential()) {
+			throw new InvalidAccountException("A public app has no secret: it proves itself with PKCE.");
+		}
+		var client = java.util.Objects.requireNonNull(clients.findById(app.registrationId()));
+		var secretBytes = new byte[32];
+		random.nextBytes(secretBytes);
+		var secret = "fam_secret_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
+		clients.save(RegisteredClient.from(client).clientSecret(passwords.encode(secret)).build());
+		return secret;
 	}
 
 	private static AppRegistration registration(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo,

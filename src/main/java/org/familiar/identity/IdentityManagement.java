@@ -69,16 +69,25 @@ public class IdentityManagement {
 
 	private final ObjectProvider<PersonalData> personalData;
 
+	private final Cache<PersonId, Preferences> preferences = Caffeine.newBuilder()
+		.maximumSize(100_000)
+		.expireAfterAccess(Duration.ofMinutes(10))
+		.build();
+
 	private final ObjectProvider<ConnectedApps> apps;
+
+	private final ObjectProvider<PlanNames> plans;
 
 	private final org.familiar.compute.Broadcasts broadcasts;
 
 	/** Topics on which replicas tell each other to forget a token (its hash; empty: all) or a person. */
-	static final String TOKENS_CHANGED = "identity.tokens", PERSON_DELETED = "identity.people";
+	static final String TOKENS_CHANGED = "identity.tokens", PERSON_DELETED = "identity.people",
+			PREFERENCES_CHANGED = "identity.preferences";
 
 	IdentityManagement(People people, AccessTokens tokens, PasswordEncoder passwords, Clock clock,
 			ApplicationEventPublisher events, ObjectProvider<PersonalData> personalData, ObjectProvider<ConnectedApps> apps,
-			org.familiar.compute.Broadcasts broadcasts) {
+			org.familiar.compute.Broadcasts broadcasts, ObjectProvider<PlanNames> plans) {
+		this.plans = plans;
 		this.broadcasts = broadcasts;
 		broadcasts.subscribe(TOKENS_CHANGED, hash -> {
 			if (hash.isEmpty()) {
@@ -90,8 +99,10 @@ public class IdentityManagement {
 		});
 		broadcasts.subscribe(PERSON_DELETED, id -> {
 			existing.invalidate(new PersonId(java.util.UUID.fromString(id)));
+			preferences.invalidate(new PersonId(java.util.UUID.fromString(id)));
 			anyone.set(false);
 		});
+		broadcasts.subscribe(PREFERENCES_CHANGED, id -> preferences.invalidate(new PersonId(java.util.UUID.fromString(id))));
 		this.apps = apps;
 		this.personalData = personalData;
 		this.events = events;
@@ -134,31 +145,50 @@ public class IdentityManagement {
 			throw new InvalidAccountException(
 					"A username is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
 		}
-		if (password.length() < MIN_PASSWORD_LENGTH) {
-			throw new InvalidAccountException("A password needs at least " + MIN_PASSWORD_LENGTH + " characters.");
-		}
+		checkPassword(password);
 		if (people.byUsername(name).isPresent()) {
 			throw new InvalidAccountException("There is already an account named '" + name + "'.");
 		}
-		var person = new Person(PersonId.random(), name, admin, plan == null || plan.isBlank() ? null : plan.trim(),
-				clock.instant());
+		var person = new Person(PersonId.random(), name, admin, checkedPlan(plan), clock.instant(), null);
 		people.add(person, passwords.encode(password));
 		anyone.set(true);
 		return person;
 	}
 
 	/**
-	 * Moves a person to another plan; blank means the default plan. Plans not configured count as
-	 * the default plan until they are.
+	 * Moves a person to another plan; blank means the default plan. A plan that was configured and
+	 * no longer is counts as the default plan until it is again.
 	 * @throws PersonNotFoundException if there is no such person
+	 * @throws InvalidAccountException if no such plan is configured
 	 */
 	@Transactional
 	public void changePlan(PersonId person, @Nullable String plan) {
-		var name = plan == null || plan.isBlank() ? null : plan.trim();
+		var name = checkedPlan(plan);
 		if (!people.changePlan(person, name)) {
 			throw new PersonNotFoundException(person.toString());
 		}
 		events.publishEvent(new PlanChanged(person, name));
+	}
+
+	/** The plans a person can be put on, the default first (just "default" before the plans module says). */
+	public List<String> planNames() {
+		var names = plans.getIfAvailable();
+		return names == null ? List.of("default") : names.names();
+	}
+
+	/** The plan of people who have none. */
+	public String defaultPlan() {
+		var names = plans.getIfAvailable();
+		return names == null ? "default" : names.defaultPlan();
+	}
+
+	private @Nullable String checkedPlan(@Nullable String plan) {
+		var name = plan == null || plan.isBlank() ? null : plan.trim();
+		if (name != null && !planNames().contains(name)) {
+			throw new InvalidAccountException("There is no plan '" + name + "'. The plans are " + String.join(", ", planNames())
+					+ " (familiar.plans.NAME in the configuration).");
+		}
+		return name;
 	}
 
 	/**
@@ -197,9 +227,7 @@ public class IdentityManagement {
 	 */
 	@Transactional
 	public void deleteAccount(PersonId id, String password) {
-		var row = people.byId(id)
-			.flatMap(person -> people.byUsername(person.username()))
-			.orElseThrow(() -> new PersonNotFoundException(id.toString()));
+		var row = row(id);
 		if (!passwords.matches(password, row.passwordHash())) {
 			throw new InvalidAccountException("That password is not right.");
 		}
@@ -207,17 +235,136 @@ public class IdentityManagement {
 		if (row.person().admin() && everyone.size() > 1 && everyone.stream().noneMatch(p -> p.admin() && !p.id().equals(id))) {
 			throw new InvalidAccountException("You are the only administrator: make someone else one first.");
 		}
-		personalData.orderedStream().forEach(data -> data.erase(id));
-		apps.getObject().erase(row.person());
-		people.delete(id);
-		// Every replica forgets the person's tokens and that they existed, once this commits.
-		broadcasts.publish(TOKENS_CHANGED, "");
-		broadcasts.publish(PERSON_DELETED, id.value().toString());
+		erase(row.person());
+	}
+
+	private void erase(Person person) {
+		personalData.orderedStream().forEach(data -> data.erase(person.id()));
+		apps.getObject().erase(person);
+		people.delete(person.id());
+		changed(person.id());
 	}
 
 	/** Whether the person's account still exists; cached for ten seconds per replica. */
 	public boolean exists(PersonId person) {
-		return existing.get(person, id -> people.byId(id).isPresent());
+		return person(person).isPresent();
+	}
+
+	/**
+	 * Whether the person's account exists and is not disabled: sessions and tokens of anyone else
+	 * stop. Cached for ten seconds per replica; a change is told to every replica at once.
+	 */
+	public boolean active(PersonId person) {
+		return existing.get(person, id -> people.byId(id).filter(p -> !p.disabled()).isPresent());
+	}
+
+	/**
+	 * The person's web app preferences (the defaults until they save some); every page reads them,
+	 * so they are cached, and a save is told to every replica.
+	 */
+	public Preferences preferences(PersonId person) {
+		return preferences.get(person, id -> people.preferences(id).orElse(Preferences.DEFAULT));
+	}
+
+	@Transactional
+	public void savePreferences(PersonId person, Preferences saved) {
+		try {
+			people.savePreferences(person, saved, clock.instant());
+		}
+		catch (org.springframework.dao.DuplicateKeyException savedAtTheSameTime) {
+			people.savePreferences(person, saved, clock.instant());
+		}
+		broadcasts.publish(PREFERENCES_CHANGED, person.value().toString());
+	}
+
+	/**
+	 * Changes the person's own password.
+	 * @throws InvalidAccountException if the current password is wrong or the new one too short
+	 */
+	@Transactional
+	public void changePassword(PersonId person, String current, String next) {
+		var row = row(person);
+		if (!passwords.matches(current, row.passwordHash())) {
+			throw new InvalidAccountException("Your current password is not right.");
+		}
+		setPassword(person, next);
+	}
+
+	/**
+	 * An administrator sets a new password for someone who lost theirs.
+	 * @throws InvalidAccountException if it is too short
+	 */
+	@Transactional
+	public void resetPassword(PersonId person, String next) {
+		row(person);
+		setPassword(person, next);
+	}
+
+	private void setPassword(PersonId person, String next) {
+		checkPassword(next);
+		people.setPasswordHash(person, passwords.encode(next));
+	}
+
+	private static void checkPassword(String password) {
+		if (password.length() < MIN_PASSWORD_LENGTH) {
+			throw new InvalidAccountException("A password needs at least " + MIN_PASSWORD_LENGTH + " characters.");
+		}
+		if (password.length() > 1024) {
+			throw new InvalidAccountException("A password has at most 1,024 characters.");
+		}
+	}
+
+	/**
+	 * An administrator makes someone an administrator or takes it away; at least one stays.
+	 * @throws InvalidAccountException if this would leave nobody to administer Familiar
+	 */
+	@Transactional
+	public void setAdmin(PersonId person, boolean admin) {
+		var target = row(person).person();
+		if (!admin && target.admin() && people.all().stream().noneMatch(p -> p.admin() && !p.disabled() && !p.id().equals(person))) {
+			throw new InvalidAccountException(target.username() + " is the only administrator: make someone else one first.");
+		}
+		people.setAdmin(person, admin);
+		changed(person);
+	}
+
+	/**
+	 * An administrator disables an account (it cannot sign in; its sessions and tokens stop on every
+	 * replica at once) or enables it again. Nothing is deleted.
+	 * @throws InvalidAccountException for the administrator's own account
+	 */
+	@Transactional
+	public void setDisabled(PersonId actor, PersonId person, boolean disabled) {
+		if (actor.equals(person) && disabled) {
+			throw new InvalidAccountException("You cannot disable your own account.");
+		}
+		row(person);
+		people.setDisabled(person, disabled ? clock.instant() : null);
+		changed(person);
+	}
+
+	/**
+	 * An administrator deletes someone else's account and everything every module keeps about them.
+	 * @throws InvalidAccountException for the administrator's own account (the account page does that)
+	 */
+	@Transactional
+	public void deletePerson(PersonId actor, PersonId person) {
+		if (actor.equals(person)) {
+			throw new InvalidAccountException("Delete your own account on your account page, with your password.");
+		}
+		erase(row(person).person());
+	}
+
+	private People.Row row(PersonId person) {
+		return people.byId(person)
+			.flatMap(p -> people.byUsername(p.username()))
+			.orElseThrow(() -> new PersonNotFoundException(person.toString()));
+	}
+
+	/** Every replica forgets the person's tokens and whether they may act, once this commits. */
+	private void changed(PersonId person) {
+		broadcasts.publish(TOKENS_CHANGED, "");
+		broadcasts.publish(PERSON_DELETED, person.value().toString());
 	}
 
 	public List<Person> people() {

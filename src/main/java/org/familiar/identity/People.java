@@ -69,7 +69,8 @@ class People {
 	private static Row row(ResultSet rs, int n) throws SQLException {
 		var person = new Person(new PersonId(rs.getObject("id", UUID.class)), rs.getString("username"),
 				rs.getBoolean("admin"), rs.getString("plan"),
-				rs.getObject("created_at", OffsetDateTime.class).toInstant());
+				rs.getObject("created_at", OffsetDateTime.class).toInstant(),
+				java.util.Optional.ofNullable(rs.getObject("disabled_at", OffsetDateTime.class)).map(OffsetDateTime::toInstant).orElse(null));
 		return new Row(person, rs.getString("password_hash"));
 	}
 
@@ -104,5 +105,50 @@ class People {
 
 	boolean delete(PersonId person) {
 		return jdbc.sql("delete from person where id = :id").param("id", person.value()).update() == 1;
+	}
+
+	boolean setAdmin(PersonId person, boolean admin) {
+		return jdbc.sql("update person set admin = :admin where id = :id").param("admin", admin).param("id", person.value()).update() == 1;
+	}
+
+	boolean setDisabled(PersonId person, @Nullable Instant at) {
+		return jdbc.sql("update person set disabled_at = :at where id = :id")
+			.param("at", at == null ? null : utc(at))
+			.param("id", person.value())
+			.update() == 1;
+	}
+
+	boolean setPasswordHash(PersonId person, String hash) {
+		return jdbc.sql("update person set password_hash = :hash where id = :id").param("hash", hash).param("id", person.value()).update() == 1;
+	}
+
+	Optional<Preferences> preferences(PersonId person) {
+		return jdbc.sql("select theme, language, default_model from person_preference where person_id = :id")
+			.param("id", person.value())
+			.query((rs, n) -> new Preferences(rs.getString(1), rs.getString(2), rs.getString(3)))
+			.optional();
+	}
+
+	void savePreferences(PersonId person, Preferences preferences, Instant now) {
+		int updated = jdbc.sql("""
+				update person_preference set theme = :theme, language = :language, default_model = :model, updated_at = :now
+				where person_id = :id""")
+			.param("theme", preferences.theme())
+			.param("language", preferences.language())
+			.param("model", preferences.defaultModel())
+			.param("now", utc(now))
+			.param("id", person.value())
+			.update();
+		if (updated == 0) {
+			jdbc.sql("""
+					insert into person_preference (person_id, theme, language, default_model, updated_at)
+					values (:id, :theme, :language, :model, :now)""")
+				.param("theme", preferences.theme())
+				.param("language", preferences.language())
+				.param("model", preferences.defaultModel())
+				.param("now", utc(now))
+				.param("id", person.value())
+				.update();
+		}
 	}
 }

@@ -11,7 +11,7 @@ final class SignedInPerson extends User implements CallerPrincipal {
 	private final Caller caller;
 
 	SignedInPerson(Person person, String passwordHash) {
-		super(person.username(), passwordHash, person.admin()
+		super(person.username(), passwordHash, !person.disabled(), true, true, true, person.admin()
 				? List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority("ROLE_ADMIN"))
 				: List.of(new SimpleGrantedAuthority("ROLE_USER")));
 		this.caller = new Caller(person.id(), person.username(), null, WorkloadClass.INTERACTIVE);

@@ -30,7 +30,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 @ConditionalOnWebApplication
 class WebSecurity {
 
-	static final String[] PUBLIC = { "/login", "/setup", "/webjars/**", "/css/**", "/js/**", "/favicon.ico", "/error",
+	static final String[] PUBLIC = { "/login", "/setup", "/webjars/**", "/css/**", "/js/**", "/img/**", "/favicon.ico", "/error",
 			"/actuator/health/**", "/actuator/prometheus" };
 
 	@Bean
@@ -50,6 +50,9 @@ class WebSecurity {
 			.formLogin(form -> form.loginPage("/login")
 				.successHandler((request, response, authentication) -> {
 					throttle.signedIn(authentication.getName(), request.getRemoteAddr());
+					request.getSession().setAttribute(SignedInSessions.ATTRIBUTE, new SignedInSessions.SignIn(
+							SignedInSessions.SignIn.device(request.getHeader("User-Agent")), request.getRemoteAddr(),
+							java.time.Instant.now()));
 					if (authentication.getPrincipal() instanceof SignedInPerson person) {
 						identity.signedIn(person.caller().person())
 							.ifPresent(failed -> request.getSession().setAttribute(FailedSignIns.SESSION_ATTRIBUTE, failed));
@@ -64,7 +67,8 @@ class WebSecurity {
 							identity.signInFailed(username, request.getRemoteAddr());
 						}
 					}
-					response.sendRedirect(request.getContextPath() + "/login?error");
+					response.sendRedirect(request.getContextPath()
+							+ (exception instanceof org.springframework.security.authentication.DisabledException ? "/login?disabled" : "/login?error"));
 				}))
 			.logout(logout -> logout.logoutSuccessUrl("/login?signed-out"))
 			.headers(SecurityHeaders::apply)
@@ -150,8 +154,8 @@ class WebSecurity {
 	}
 
 	/**
-	 * Ends a session whose person has deleted their account (in another browser, or on another
-	 * replica within {@link IdentityManagement#exists}'s cache time).
+	 * Ends a session whose person has deleted their account (in another browser) or been disabled
+	 * by an administrator: at once on every replica ({@link IdentityManagement#active}).
 	 */
 	static final class DeletedAccounts extends OncePerRequestFilter {
 
@@ -166,9 +170,10 @@ class WebSecurity {
 				throws ServletException, IOException {
 			var authentication = SecurityContextHolder.getContext().getAuthentication();
 			if (authentication != null && authentication.getPrincipal() instanceof SignedInPerson person
-					&& !identity.exists(person.caller().person())) {
+					&& !identity.active(person.caller().person())) {
 				new SecurityContextLogoutHandler().logout(request, response, authentication);
-				response.sendRedirect(request.getContextPath() + "/login?deleted");
+				response.sendRedirect(request.getContextPath()
+						+ (identity.exists(person.caller().person()) ? "/login?disabled" : "/login?deleted"));
 				return;
 			}
 			chain.doFilter(request, response);
@@ -188,7 +193,7 @@ class WebSecurity {
 		protected boolean shouldNotFilter(HttpServletRequest request) {
 			var path = request.getRequestURI().substring(request.getContextPath().length());
 			return path.equals("/setup") || path.startsWith("/webjars/") || path.startsWith("/css/")
-					|| path.startsWith("/js/") || path.startsWith("/actuator/") || path.equals("/error");
+					|| path.startsWith("/js/") || path.startsWith("/img/") || path.startsWith("/actuator/") || path.equals("/error");
 		}
 
 		@Override

@@ -252,6 +252,9 @@ public class PlansManagement implements PersonalData {
 				effective.overridden());
 	}
 
+	/** Where the work Familiar does for a person unasked (titles, memory extraction) shows in their usage. */
+	public static final String BACKGROUND = "Familiar in the background";
+
 	/** The person's usage in their plan's window, itemised by day and model, by app, and by request. */
 	public UsageReport report(PersonId person) {
 		var usage = usage(person);
@@ -273,7 +276,8 @@ public class PlansManagement implements PersonalData {
 		}
 		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
 			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
-					s.token() == null ? "web chat" : labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
+					s.token() == null ? ("interactive".equals(s.workload()) ? "web chat" : BACKGROUND)
+							: labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
 					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome()))
 			.toList();
 		var days = new TreeMap<String, UsageReport.Day>();
@@ -290,7 +294,14 @@ public class PlansManagement implements PersonalData {
 							a.energyWh() + b.energyWh(), a.lastUsed() != null ? a.lastUsed() : b.lastUsed(), a.cap()));
 		}
 		var used = sources.values().stream().filter(s -> s.requests() > 0 || s.id() != null).toList();
-		return new UsageReport(usage, List.copyOf(days.values()), used, requests);
+		var workloads = new TreeMap<String, UsageReport.WorkloadShare>();
+		for (var request : requests) {
+			workloads.merge(request.workload(),
+					new UsageReport.WorkloadShare(request.workload(), request.chargedTokens(), 1, request.energyWh()),
+					(a, b) -> new UsageReport.WorkloadShare(a.workload(), a.tokens() + b.tokens(), a.requests() + 1,
+							a.energyWh() + b.energyWh()));
+		}
+		return new UsageReport(usage, List.copyOf(days.values()), used, requests, List.copyOf(workloads.values()));
 	}
 
 	/**

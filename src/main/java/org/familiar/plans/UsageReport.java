@@ -8,9 +8,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A person's usage in their plan's window, itemised: per day and model, per app (the token a
- * request came with; "web chat" for the session) and every request.
+ * request came with; "web chat" for the session, "Familiar in the background" for the work it does
+ * for the person unasked, such as titles and memory) and every request, and per workload class.
  */
-public record UsageReport(Usage usage, List<Day> days, List<Source> sources, List<Request> requests) {
+public record UsageReport(Usage usage, List<Day> days, List<Source> sources, List<Request> requests,
+		List<WorkloadShare> workloads) {
+
+	/** What one workload class used: interactive chat, apps, and the background work (batch, research). */
+	public record WorkloadShare(String workload, long tokens, long requests, double energyWh) {
+	}
 
 	/** One day and model. */
 	public record Day(LocalDate day, String model, long tokens, long requests, double energyWh) {

@@ -76,6 +76,11 @@ class WebChatBrowserTests {
 		return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(20));
 	}
 
+	/** Administration lives in its own menu of the top bar. */
+	private void openAdminMenu() {
+		browser.findElement(By.xpath("//details[contains(@class,'dropdown')]/summary[normalize-space()='Admin']")).click();
+	}
+
 	private String lastReply() {
 		var replies = browser.findElements(By.cssSelector(".message.assistant .content"));
 		return replies.isEmpty() ? "" : replies.getLast().getText();
@@ -172,6 +177,7 @@ class WebChatBrowserTests {
 				.build(), HttpResponse.BodyHandlers.ofString());
 
 		browser.get("http://localhost:" + port + "/chat");
+		openAdminMenu();
 		browser.findElement(By.linkText("Capacity")).click();
 		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/capacity"));
 		var row = browser.findElement(By.cssSelector("tr[data-backend=fake]"));
@@ -219,6 +225,7 @@ class WebChatBrowserTests {
 		assertThat(browser.findElements(By.cssSelector("#sources input[name=tokens]")).stream()
 			.map(input -> input.getDomProperty("value"))).contains("5000");
 
+		openAdminMenu();
 		browser.findElement(By.linkText("All usage")).click();
 		waiting(10).until(b -> b.getCurrentUrl().endsWith("/admin/usage"));
 		assertThat(browser.findElement(By.id("everyone")).getText()).contains("ada").contains("default");

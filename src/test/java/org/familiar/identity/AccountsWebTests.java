@@ -36,6 +36,8 @@ class AccountsWebTests {
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) {
 		TestHome.isolate(registry);
+		registry.add("familiar.plans.pro.token-budget", () -> "5000000");
+		registry.add("familiar.plans.free.token-budget", () -> "10000");
 	}
 
 	@Autowired
@@ -84,6 +86,14 @@ class AccountsWebTests {
 			.andExpect(redirectedUrl("/admin/people"));
 		assertThat(identity.person("grace").plan()).isEqualTo("pro");
 		assertThat(identity.person("grace").admin()).isFalse();
+		// Only configured plans: an unknown one is refused, named, and nobody is added.
+		mvc.perform(post("/admin/people").with(csrf()).with(user("ada").roles("USER", "ADMIN"))
+			.param("username", "heidi").param("password", "compiler!").param("plan", "gold"))
+			.andExpect(redirectedUrl("/admin/people"))
+			.andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash()
+				.attribute("error", org.hamcrest.Matchers.containsString("There is no plan 'gold'")))
+			.andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash().attribute("typedUsername", "heidi"));
+		assertThat(identity.people()).extracting(Person::username).doesNotContain("heidi");
 
 		var grace = identity.person("grace").id().value();
 		mvc.perform(post("/admin/people/" + grace + "/plan").with(csrf()).with(user("bob").roles("USER")).param("plan", "free"))

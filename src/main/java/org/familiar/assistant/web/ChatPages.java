@@ -52,8 +52,11 @@ class ChatPages {
 
 	private final MemoryManagement memory;
 
+	private final org.familiar.identity.IdentityManagement identity;
+
 	ChatPages(AssistantManagement assistant, ComputeManagement compute, AssistantSettings settings, ObjectMapper json,
-			MemoryManagement memory) {
+			MemoryManagement memory, org.familiar.identity.IdentityManagement identity) {
+		this.identity = identity;
 		this.memory = memory;
 		this.assistant = assistant;
 		this.compute = compute;
@@ -61,7 +64,13 @@ class ChatPages {
 		this.json = json;
 	}
 
-	record Send(@Nullable UUID conversation, @Nullable String model, @Nullable String content) {
+	/**
+	 * A message to send: new ({@code content}), an earlier one of the person's edited
+	 * ({@code edit} and the new {@code content}) or another version of a reply ({@code regenerate});
+	 * a new conversation may come with its system prompt and temperature.
+	 */
+	record Send(@Nullable UUID conversation, @Nullable String model, @Nullable String content, @Nullable UUID edit,
+			@Nullable UUID regenerate, @Nullable String system, @Nullable Double temperature) {
 	}
 
 	@GetMapping("/")
@@ -79,11 +88,12 @@ class ChatPages {
 	String conversation(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id, Model model) {
 		var conversation = assistant.conversation(me.caller(), id);
 		page(me, model, conversation.model());
-		var messages = assistant.messages(me.caller(), id);
+		var thread = assistant.thread(me.caller(), id);
 		model.addAttribute("conversation", conversation);
-		model.addAttribute("messages", messages);
-		model.addAttribute("memories", memory.byIds(me.caller(),
-				messages.stream().flatMap(m -> m.memoryIds().stream()).collect(java.util.stream.Collectors.toSet())));
+		model.addAttribute("thread", thread);
+		model.addAttribute("memories", memory.byIds(me.caller(), thread.stream()
+			.flatMap(m -> m.message().memoryIds().stream())
+			.collect(java.util.stream.Collectors.toSet())));
 		return "assistant/chat";
 	}
 
@@ -91,7 +101,7 @@ class ChatPages {
 	@PostMapping("/chat/interview")
 	String interview(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(required = false) @Nullable String model) {
 		var chosen = model != null && !model.isBlank() ? model
-				: defaultModel(compute.models().stream().filter(ModelInfo::chat).toList());
+				: defaultModel(me, compute.models().stream().filter(ModelInfo::chat).toList());
 		var conversation = assistant.startInterview(me.caller(), chosen == null ? "none" : chosen);
 		return "redirect:/chat/" + conversation.id();
 	}
@@ -110,10 +120,63 @@ class ChatPages {
 		return answer;
 	}
 
+	/** The conversation list (htmx), those matching {@code q} in title or text when given. */
 	@GetMapping("/chat/list")
-	String list(@AuthenticationPrincipal CallerPrincipal me, Model model) {
-		model.addAttribute("conversations", assistant.conversations(me.caller()));
+	String list(@AuthenticationPrincipal CallerPrincipal me, @RequestParam(defaultValue = "") String q,
+			@RequestParam(required = false) @Nullable UUID current, Model model) {
+		model.addAttribute("conversations", assistant.search(me.caller(), q));
+		model.addAttribute("query", q.strip());
+		model.addAttribute("currentId", current);
 		return "assistant/chat :: conversations";
+	}
+
+	record Title(@Nullable String title) {
+	}
+
+	/** The person names a conversation. */
+	@PostMapping(path = "/chat/{id}/rename", produces = "application/json")
+	@ResponseBody
+	Map<String, String> rename(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id, @RequestBody Title title) {
+		return Map.of("title", assistant.rename(me.caller(), id, title.title() == null ? "" : title.title()).title());
+	}
+
+	/** After a conversation's first reply: its model writes it a title, as batch work. */
+	@PostMapping(path = "/chat/{id}/title", produces = "application/json")
+	@ResponseBody
+	Map<String, String> title(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id) {
+		return Map.of("title", assistant.generateTitle(me.caller(), id));
+	}
+
+	record ChatSettings(@Nullable String system, @Nullable Double temperature) {
+	}
+
+	/** A conversation's system prompt and temperature, for its next replies. */
+	@PostMapping(path = "/chat/{id}/settings", produces = "application/json")
+	@ResponseBody
+	Map<String, @Nullable Object> configure(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id,
+			@RequestBody ChatSettings settings) {
+		var saved = assistant.configure(me.caller(), id, settings.system(), settings.temperature());
+		var answer = new java.util.HashMap<String, @Nullable Object>();
+		answer.put("system", saved.systemPrompt());
+		answer.put("temperature", saved.temperature());
+		return answer;
+	}
+
+	record Shown(int shown) {
+	}
+
+	/** The person pressed Stop having been shown {@code shown} code points of the reply: it keeps exactly those. */
+	@PostMapping("/chat/messages/{id}/stop")
+	ResponseEntity<Void> stop(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id, @RequestBody Shown shown) {
+		assistant.stop(me.caller(), id, shown.shown());
+		return ResponseEntity.noContent().build();
+	}
+
+	/** Shows another version of a message (and what follows it). */
+	@PostMapping("/chat/messages/{id}/select")
+	ResponseEntity<Void> select(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id) {
+		assistant.select(me.caller(), id);
+		return ResponseEntity.noContent().build();
 	}
 
 	@PostMapping("/chat/{id}/delete")
@@ -126,67 +189,127 @@ class ChatPages {
 	@Nullable ResponseEntity<Map<String, String>> send(@AuthenticationPrincipal CallerPrincipal me,
 			@RequestBody Send send, HttpServletRequest request, HttpServletResponse response) throws IOException {
 		var text = send.content() == null ? "" : send.content().strip();
-		if (text.isEmpty() || send.model() == null || send.model().isBlank()) {
+		if ((text.isEmpty() && send.regenerate() == null) || send.model() == null || send.model().isBlank()) {
 			return ResponseEntity.badRequest().body(Map.of("message", "Write a message and pick a model."));
 		}
+		if ((send.edit() != null || send.regenerate() != null) && send.conversation() == null) {
+			return ResponseEntity.badRequest().body(Map.of("message", "Say which conversation the message is in."));
+		}
 		var caller = me.caller();
+		// Checked before the stream starts, so a bad request is a plain 400.
+		var conversation = send.conversation() != null ? assistant.conversation(caller, send.conversation())
+				: assistant.start(caller, send.model(), text, send.system(), send.temperature());
 		var events = new Events(response);
+		boolean admin = isAdmin(me);
 		try {
-			var conversation = send.conversation() != null ? assistant.conversation(caller, send.conversation())
-					: assistant.start(caller, send.model(), text);
-			events.send("conversation", Map.of("id", conversation.id().toString(), "title", conversation.title()));
-			var reply = assistant.reply(caller, conversation.id(), send.model(), text, new ReplySink() {
-				@Override
-				public void recalled(List<Memory> used, @Nullable Memory remembered) {
-					try {
-						events.sendObject("memories", Map.of("used", used.stream().map(ChatPages::brief).toList(),
-								"remembered", remembered == null ? List.of() : List.of(brief(remembered))));
-					}
-					catch (IOException gone) {
-						// The reply itself will notice.
-					}
-				}
+			events.send("conversation", Map.of("id", conversation.id().toString(), "title", conversation.title(), "titled",
+					String.valueOf(conversation.titled())));
+			var reply = assistant.reply(caller, conversation.id(),
+					new AssistantManagement.Turn(send.model(), text, send.edit(), send.regenerate()), new ReplySink() {
+						@Override
+						public void started(UUID reply) {
+							try {
+								events.send("reply", Map.of("id", reply.toString()));
+							}
+							catch (IOException gone) {
+								// The reply itself will notice.
+							}
+						}
 
-				@Override
-				public void accept(String piece) throws IOException {
-					events.send("token", Map.of("t", piece));
-				}
+						@Override
+						public void recalled(List<Memory> used, @Nullable Memory remembered) {
+							try {
+								events.sendObject("memories", Map.of("used", used.stream().map(ChatPages::brief).toList(),
+										"remembered", remembered == null ? List.of() : List.of(brief(remembered))));
+							}
+							catch (IOException gone) {
+								// The reply itself will notice.
+							}
+						}
 
-				@Override
-				public boolean callerGone() {
-					return ClientConnection.closed(request);
-				}
-			});
+						@Override
+						public void accept(String piece) throws IOException {
+							events.send("token", Map.of("t", piece));
+						}
+
+						@Override
+						public boolean callerGone() {
+							return ClientConnection.closed(request);
+						}
+					});
 			events.sendQuietly("done", Map.of("status", reply.status(), "id", reply.id().toString()));
 		}
 		catch (ConversationNotFoundException ex) {
 			throw ex;
 		}
+		catch (org.familiar.assistant.InvalidChatException ex) {
+			events.sendQuietly("error", Map.of("message", ex.getMessage()));
+		}
 		catch (RuntimeException ex) {
-			events.sendQuietly("error", Map.of("message", ex.getMessage() == null ? "The reply failed." : ex.getMessage()));
+			events.sendQuietly("error", Map.of("message", failure(ex.getMessage(), admin)));
 		}
 		return null;
+	}
+
+	/**
+	 * Why a reply failed, as the person may read it: administrators get the whole story (they can
+	 * fix it), everyone else a plain sentence without configuration keys, paths or class names.
+	 */
+	static String failure(@Nullable String detail, boolean admin) {
+		if (admin) {
+			return detail == null ? "The reply failed." : detail;
+		}
+		return "The model could not answer just now. Try again in a while; if it keeps failing, tell your administrator.";
+	}
+
+	private static boolean isAdmin(CallerPrincipal me) {
+		var authentication = org.springframework.security.core.context.SecurityContextHolder.getContext().getAuthentication();
+		return authentication != null
+				&& authentication.getAuthorities().stream().anyMatch(a -> "ROLE_ADMIN".equals(a.getAuthority()));
 	}
 
 	private static Map<String, String> brief(Memory memory) {
 		return Map.of("id", memory.id().toString(), "content", memory.content(), "kind", memory.kind().id());
 	}
 
-	@ExceptionHandler(ConversationNotFoundException.class)
+	@ExceptionHandler(value = ConversationNotFoundException.class, produces = "text/html")
 	@ResponseStatus(HttpStatus.NOT_FOUND)
 	String notFound() {
 		return "assistant/not-found";
 	}
 
+	@ExceptionHandler(value = ConversationNotFoundException.class, produces = "application/json")
+	ResponseEntity<Map<String, String>> notFoundJson() {
+		return ResponseEntity.status(HttpStatus.NOT_FOUND).body(Map.of("message", "No such conversation or message."));
+	}
+
+	@ExceptionHandler(org.familiar.assistant.InvalidChatException.class)
+	ResponseEntity<Map<String, String>> invalid(org.familiar.assistant.InvalidChatException ex) {
+		return ResponseEntity.badRequest().body(Map.of("message", ex.getMessage()));
+	}
+
 	private void page(CallerPrincipal me, Model model, @Nullable String current) {
 		// Embedding models cannot chat: the picker offers only the models that can.
 		var models = compute.models().stream().filter(ModelInfo::chat).toList();
-		model.addAttribute("conversations", assistant.conversations(me.caller()));
+		var conversations = assistant.conversations(me.caller());
+		model.addAttribute("conversations", conversations);
 		model.addAttribute("models", models);
-		model.addAttribute("currentModel", current != null ? current : defaultModel(models));
+		model.addAttribute("currentModel", current != null ? current : defaultModel(me, models));
 		model.addAttribute("username", me.caller().username());
+		model.addAttribute("admin", isAdmin(me));
+		// Nothing to answer with: administrators are shown how to connect a model server.
+		model.addAttribute("noModel", models.stream().noneMatch(ModelInfo::available));
 		model.addAttribute("offerInterview", memory.profile(me.caller().person()).interviewedAt() == null
-				&& assistant.conversations(me.caller()).isEmpty());
+				&& conversations.isEmpty());
+	}
+
+	/** The person's own default model if it is offered, else the server's, else the first that answers. */
+	private @Nullable String defaultModel(CallerPrincipal me, List<ModelInfo> models) {
+		var chosen = identity.preferences(me.caller().person()).defaultModel();
+		if (chosen != null && models.stream().anyMatch(m -> m.id().equals(chosen))) {
+			return chosen;
+		}
+		return defaultModel(models);
 	}
 
 	private @Nullable String defaultModel(java.util.List<ModelInfo> models) {

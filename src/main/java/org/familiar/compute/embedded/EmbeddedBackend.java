@@ -71,8 +71,16 @@ public final class EmbeddedBackend extends ChatBackend {
 
 	@Override
 	public List<String> probe() {
+		var failed = downloadFailed;
+		// A download that failed lately: not offered as answering (the chat shows how to connect a
+		// model server) until it is worth trying again.
+		if (failed != null && failed.plus(java.time.Duration.ofMinutes(10)).isAfter(java.time.Instant.now())) {
+			throw new BackendUnavailableException(NAME, "The embedded model could not be downloaded", null);
+		}
 		return List.of(model);
 	}
+
+	private volatile java.time.@org.jspecify.annotations.Nullable Instant downloadFailed;
 
 	@Override
 	public String status(String ignored) {
@@ -86,7 +94,10 @@ public final class EmbeddedBackend extends ChatBackend {
 		if (now != null) {
 			return now;
 		}
-		return SafeTensorSupport.isModelLocal(modelDir()) ? "downloaded" : "not downloaded (downloads on first use)";
+		if (downloadFailed != null && !SafeTensorSupport.isModelLocal(modelDir())) {
+			return "could not be downloaded";
+		}
+		return SafeTensorSupport.isModelLocal(modelDir()) ? "downloaded" : "downloads on first use";
 	}
 
 	/**
@@ -244,6 +255,7 @@ public final class EmbeddedBackend extends ChatBackend {
 			return dir;
 		}
 		catch (IOException | RuntimeException ex) {
+			downloadFailed = java.time.Instant.now();
 			throw new BackendUnavailableException(NAME, "The embedded model " + owner + "/" + model
 					+ " is not downloaded and the download failed (" + describe(ex) + "). To fix: configure a model "
 					+ "server with familiar.backends.NAME.url=http://host:port/v1 (Ollama, llama.cpp, vLLM or a hosted "
