@@ -327,6 +327,8 @@
             main.dataset.conversation = data.id;
             main.dataset.titled = data.titled;
             history.replaceState(null, '', `/chat/${data.id}`);
+            const current = document.querySelector('#search-form [name=current]');
+            if (current) current.value = data.id;
             showTitle(data.title);
             document.body.dispatchEvent(new CustomEvent('conversation-added'));
           }

@@ -51,4 +51,52 @@ public final class Chromium {
 	public static List<String> policyViolations(WebDriver browser) {
 		return console(browser).stream().filter(message -> message.contains("Content Security Policy")).toList();
 	}
+
+	/** The page at a phone's size (390×844, touch, as an iPhone 14 or a Pixel 7), or back at the desktop's. */
+	public static void phone(ChromeDriver browser, boolean phone) {
+		if (phone) {
+			browser.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+					java.util.Map.of("width", 390, "height", 844, "deviceScaleFactor", 2, "mobile", true));
+			browser.executeCdpCommand("Emulation.setTouchEmulationEnabled", java.util.Map.of("enabled", true));
+		}
+		else {
+			browser.executeCdpCommand("Emulation.clearDeviceMetricsOverride", java.util.Map.of());
+			browser.executeCdpCommand("Emulation.setTouchEmulationEnabled", java.util.Map.of("enabled", false));
+		}
+	}
+
+	/** Makes the system's colour scheme dark or light, as a phone's or desktop's setting would. */
+	public static void darkMode(ChromeDriver browser, boolean dark) {
+		browser.executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("features",
+				List.of(java.util.Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
+	}
+
+	/** Saves what the browser shows as {@code target/screenshots/NAME.png}. */
+	public static java.nio.file.Path screenshot(WebDriver browser, String name) {
+		try {
+			var file = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.FILE);
+			var target = java.nio.file.Path.of("target", "screenshots", name + ".png");
+			Files.createDirectories(target.getParent());
+			Files.copy(file.toPath(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+			return target;
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * What axe-core (Deque's rules, WCAG 2.x A and AA and best practices) finds wrong with the page
+	 * as it is shown now: every violation, with its impact.
+	 */
+	public static List<com.deque.html.axecore.results.Rule> accessibilityViolations(WebDriver browser) {
+		var results = new com.deque.html.axecore.selenium.AxeBuilder().analyze(browser);
+		return results.getViolations();
+	}
+
+	/** How wide the page is beyond the window (0: nothing runs off the side). */
+	public static long overflow(WebDriver browser) {
+		return ((Number) ((org.openqa.selenium.JavascriptExecutor) browser)
+			.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).longValue();
+	}
 }
