@@ -398,6 +398,21 @@ class WebChatBrowserTests {
 			assertThat(((Number) interval.get(0)).doubleValue()).isLessThan(50.0);
 			screenshot("compare");
 
+			// A run's own page: every item, what was asked and expected, the reply and the verdict.
+			browser.get("http://localhost:" + port + "/research");
+			browser.findElements(By.cssSelector("#runs tbody tr")).stream()
+				.filter(row -> row.findElement(By.cssSelector(".accuracy")).getText().startsWith("50.0 %"))
+				.findFirst().orElseThrow().findElement(By.linkText("addition")).click();
+			waiting(10).until(b -> b.getCurrentUrl().matches(".*/research/runs/[0-9a-f-]{36}$"));
+			assertThat(browser.findElement(By.id("accuracy")).getText()).isEqualTo("50.0 %");
+			assertThat(browser.findElements(By.cssSelector("#items tbody tr"))).hasSize(8);
+			assertThat(browser.findElements(By.cssSelector("#items tbody tr.wrong"))).hasSize(4);
+			var first = browser.findElement(By.cssSelector("#items tr[data-item=add-1]"));
+			assertThat(first.getText()).contains("What is 1 plus 1?").contains("2 (number)").contains("wrong");
+			assertThat(browser.findElement(By.cssSelector("#items tr[data-item=add-2]")).getText()).contains("4 (number)")
+				.endsWith("right");
+			screenshot("research-run");
+
 			// A slow run is cancelled from the table, and the suite deleted with its runs.
 			var answers = backend.script;
 			backend.script = request -> {
@@ -414,6 +429,12 @@ class WebChatBrowserTests {
 			browser.findElement(By.cssSelector("#suites input[name=concurrency]")).sendKeys("1");
 			browser.findElement(By.cssSelector("#suites button[type=submit]")).click();
 			waiting(10).until(b -> b.getPageSource().contains("Run started"));
+			// Nothing graded shows "—", not a 0 % that was never measured.
+			for (var row : browser.findElements(By.cssSelector("#runs tbody tr"))) {
+				var graded = row.findElement(By.cssSelector(".progress-text")).getText();
+				var accuracy = row.findElement(By.cssSelector(".accuracy")).getText();
+				assertThat(accuracy.equals("—")).as(graded + " graded, accuracy " + accuracy).isEqualTo(graded.startsWith("0/"));
+			}
 			waiting(20).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
 				.until(b -> b.findElements(By.xpath("//*[@id='runs']//button[text()='Cancel']")).stream().findFirst().orElse(null))
 				.click();

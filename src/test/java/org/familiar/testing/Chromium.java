@@ -97,6 +97,16 @@ public final class Chromium {
 	/** How wide the page is beyond the window (0: nothing runs off the side). */
 	public static long overflow(WebDriver browser) {
 		return ((Number) ((org.openqa.selenium.JavascriptExecutor) browser)
-			.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).longValue();
+			.executeScript("return document.documentElement.scrollWidth - document.documentElement.clientWidth")).longValue();
+	}
+
+	/** The elements that reach past the right edge of the window, to say what overflows. */
+	@SuppressWarnings("unchecked")
+	public static List<String> widerThanTheWindow(WebDriver browser) {
+		return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("""
+				const width = document.documentElement.clientWidth;
+				return [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 1)
+				  .slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.')
+				    + ' right=' + Math.round(e.getBoundingClientRect().right));""");
 	}
 }

@@ -129,7 +129,7 @@ class MemoryPages {
 		try {
 			memory.personality(me.caller().person(),
 					new Personality(Personality.Preset.of(preset), verbosity, warmth, humour));
-			redirect.addFlashAttribute("notice", "Personality saved; the next reply uses it.");
+			redirect.addFlashAttribute("personalityNotice", "Personality saved; the next reply uses it.");
 		}
 		catch (InvalidMemoryException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());

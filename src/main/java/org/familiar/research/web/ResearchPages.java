@@ -22,6 +22,9 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
@@ -61,6 +64,30 @@ class ResearchPages {
 		model.addAttribute("runs", runs);
 		model.addAttribute("anyRunning", runs.stream().anyMatch(r -> !r.progress().finished()));
 		return "research/research :: runs";
+	}
+
+	/** One run: its summary, and every item with its input, expected answer, the reply and the verdict. */
+	@GetMapping("/research/runs/{run}")
+	String run(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID run, Model model) {
+		var info = research.run(me.caller(), run);
+		var results = new java.util.HashMap<String, ResearchManagement.ItemResult>();
+		research.results(me.caller(), run).forEach(r -> results.put(r.item(), r));
+		var rows = research.items(me.caller(), info.suite()).stream().map(item -> new ItemRow(item.id(),
+				item.input().isEmpty() ? "" : item.input().getLast().content(), item.target(), item.grader().name().toLowerCase(java.util.Locale.ROOT),
+				results.get(item.id()))).toList();
+		model.addAttribute("run", info);
+		model.addAttribute("rows", rows);
+		return "research/run";
+	}
+
+	/** An item as the run page shows it; {@code result} is none until it is graded. */
+	record ItemRow(String id, String input, String target, String grader, ResearchManagement.@Nullable ItemResult result) {
+	}
+
+	@ExceptionHandler(EvaluationNotFoundException.class)
+	@ResponseStatus(org.springframework.http.HttpStatus.NOT_FOUND)
+	String noSuchRun() {
+		return "error/404";
 	}
 
 	@PostMapping("/research/suites")
