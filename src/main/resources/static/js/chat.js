@@ -17,6 +17,61 @@
   let controller = null;
   // A new chat's system prompt and temperature, sent with its first message.
   let pendingSettings = {};
+  // Images and files to go with the next message: picked, pasted or dropped.
+  let attached = [];
+  const pendingList = document.getElementById('pending');
+  const attachInput = document.getElementById('attach-input');
+  const chips = (list, files) => {
+    list.replaceChildren();
+    files.forEach((file, index) => {
+      const item = document.createElement('li');
+      if (file.type.startsWith('image/')) {
+        item.className = 'image';
+        const image = document.createElement('img');
+        image.src = URL.createObjectURL(file);
+        image.alt = file.name;
+        item.appendChild(image);
+      } else {
+        item.className = 'file';
+        item.innerHTML = `<span class="file-chip">${icon('file')}<span></span></span>`;
+        item.querySelector('span span').textContent = file.name;
+      }
+      if (list === pendingList) {
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'icon-button remove';
+        remove.setAttribute('aria-label', `${words.remove} ${file.name}`);
+        remove.innerHTML = icon('close');
+        remove.addEventListener('click', () => { attached.splice(index, 1); showPending(); prompt.focus(); });
+        item.appendChild(remove);
+      }
+      list.appendChild(item);
+    });
+    list.hidden = files.length === 0;
+  };
+  const showPending = () => chips(pendingList, attached);
+  const take = (files) => {
+    for (const file of files) {
+      if (attached.length >= 5) { note(form, words.tooMany); break; }
+      attached.push(file);
+    }
+    showPending();
+  };
+  document.getElementById('attach').addEventListener('click', () => attachInput.click());
+  attachInput.addEventListener('change', () => { take(attachInput.files); attachInput.value = ''; });
+  prompt.addEventListener('paste', (event) => {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length) { event.preventDefault(); take(files); }
+  });
+  for (const zone of [form, messages]) {
+    zone.addEventListener('dragover', (event) => { event.preventDefault(); form.classList.add('dropping'); });
+    zone.addEventListener('dragleave', () => form.classList.remove('dropping'));
+    zone.addEventListener('drop', (event) => {
+      event.preventDefault();
+      form.classList.remove('dropping');
+      take([...(event.dataTransfer?.files ?? [])]);
+    });
+  }
 
   // Messages and replies are untrusted (a reply can carry a prompt-injected page's markup): no
   // data-* or hx-* attribute (htmx acts on both), no event handler, no style, no form controls or
@@ -283,7 +338,19 @@
 
   let stopping = null;
   async function submit({ text = null, edit: editOf = null, regenerate = null }) {
-    if (text !== null) render(bubble('user').querySelector('.content'), text);
+    const files = attached;
+    attached = [];
+    showPending();
+    if (text !== null) {
+      const mine = bubble('user');
+      if (files.length) {
+        const list = document.createElement('ul');
+        list.className = 'attachments';
+        chips(list, files);
+        mine.prepend(list);
+      }
+      render(mine.querySelector('.content'), text);
+    }
     const mine = messages.querySelector('article.user:last-of-type');
     const reply = bubble('assistant');
     reply.classList.add('streaming');
@@ -309,13 +376,21 @@
     stop.onclick = onStop;
     busy(true);
     try {
-      const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+      const headers = { Accept: 'text/event-stream' };
       if (csrfHeader) headers[csrfHeader] = csrfToken;
-      const body = { conversation, model: model.value, content: text, edit: editOf, regenerate };
-      if (!conversation) Object.assign(body, pendingSettings);
-      const response = await fetch('/chat/send', {
-        method: 'POST', headers, signal: controller.signal, body: JSON.stringify(body),
-      });
+      const message = { conversation, model: model.value, content: text, edit: editOf, regenerate };
+      if (!conversation) Object.assign(message, pendingSettings);
+      let body;
+      if (files.length) {
+        // With images or files: multipart, the message as JSON beside them.
+        body = new FormData();
+        body.append('message', JSON.stringify(message));
+        files.forEach((file) => body.append('files', file, file.name));
+      } else {
+        headers['Content-Type'] = 'application/json';
+        body = JSON.stringify(message);
+      }
+      const response = await fetch('/chat/send', { method: 'POST', headers, signal: controller.signal, body });
       if (!response.ok) {
         const answer = await response.json().catch(() => ({}));
         throw new Error(answer.message || `The server answered ${response.status}.`);

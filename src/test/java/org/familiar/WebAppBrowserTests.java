@@ -87,10 +87,7 @@ class WebAppBrowserTests {
 	private final HttpClient http = HttpClient.newHttpClient();
 
 	private WebDriverWait waiting(int seconds) {
-		var wait = new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(20));
-		wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
-		wait.ignoring(org.openqa.selenium.NoSuchElementException.class);
-		return wait;
+		return Chromium.waiting(browser, seconds);
 	}
 
 	/** The element's text, or "" while the page that has it is still loading. */

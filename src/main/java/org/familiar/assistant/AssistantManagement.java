@@ -21,6 +21,7 @@ import org.familiar.identity.PersonId;
 import org.familiar.identity.PersonalData;
 import org.familiar.memory.Interview;
 import org.familiar.memory.MemoryManagement;
+import org.familiar.memory.Recall;
 import org.familiar.memory.Remembered;
 import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
@@ -86,7 +87,18 @@ public class AssistantManagement implements PersonalData {
 	 * @throws ConversationNotFoundException unless the caller owns it
 	 */
 	public List<ThreadMessage> thread(Caller caller, UUID id) {
-		return Conversations.thread(conversations.messages(conversation(caller, id).id()));
+		var thread = Conversations.thread(conversations.messages(conversation(caller, id).id()));
+		var attached = conversations.attachmentsOf(id);
+		return attached.isEmpty() ? thread
+				: thread.stream().map(t -> t.with(attached.getOrDefault(t.message().id(), List.of()))).toList();
+	}
+
+	/**
+	 * One of the person's attachments, with its content (to show an image).
+	 * @throws ConversationNotFoundException unless the caller owns it
+	 */
+	public Attachment attachment(Caller caller, UUID id) {
+		return conversations.attachment(caller.person().value(), id).orElseThrow(ConversationNotFoundException::new);
 	}
 
 	/** The person's conversations whose title or text contains {@code text}; all of them for blank text. */
@@ -276,7 +288,16 @@ public class AssistantManagement implements PersonalData {
 	 * version of a reply ({@code regenerate}: its id). Edited and regenerated messages keep their
 	 * earlier versions, to flip back to.
 	 */
-	public record Turn(String model, @Nullable String text, @Nullable UUID edit, @Nullable UUID regenerate) {
+	public record Turn(String model, @Nullable String text, @Nullable UUID edit, @Nullable UUID regenerate,
+			List<Attachment> attachments) {
+
+		public Turn {
+			attachments = List.copyOf(attachments);
+		}
+
+		public Turn(String model, @Nullable String text, @Nullable UUID edit, @Nullable UUID regenerate) {
+			this(model, text, edit, regenerate, List.of());
+		}
 	}
 
 	/**
@@ -291,12 +312,16 @@ public class AssistantManagement implements PersonalData {
 		var thread = messages(caller, conversation.id());
 		boolean inInterview = Conversation.INTERVIEW.equals(conversation.kind())
 				&& thread.stream().filter(m -> "user".equals(m.role())).count() < Interview.QUESTIONS.size();
-		if (inInterview && (turn.edit() != null || turn.regenerate() != null)) {
+		if (inInterview && (turn.edit() != null || turn.regenerate() != null || !turn.attachments().isEmpty())) {
 			throw new InvalidChatException("Interview answers become memories: change them on the Memory page.");
 		}
 		var text = turn.text() == null ? "" : turn.text().strip();
 		if (turn.regenerate() == null && text.isEmpty()) {
 			throw new InvalidChatException("Write a message.");
+		}
+		if (turn.attachments().size() > org.familiar.assistant.internal.AttachmentReader.MAX_ATTACHMENTS) {
+			throw new InvalidChatException("A message takes at most "
+					+ org.familiar.assistant.internal.AttachmentReader.MAX_ATTACHMENTS + " images and files.");
 		}
 		if (inInterview) {
 			int step = (int) thread.stream().filter(m -> "user".equals(m.role())).count();
@@ -305,9 +330,10 @@ public class AssistantManagement implements PersonalData {
 		compute.requireModel(turn.model());
 		var model = turn.model();
 		var now = clock.instant();
-		// Which user message the reply answers, and what came before it.
+		// Which user message the reply answers, what came before it, and what is attached to them.
 		List<StoredMessage> before;
-		UUID asked;
+		@Nullable StoredMessage replaced = null;
+		@Nullable UUID asked = null;
 		if (turn.regenerate() != null) {
 			int at = indexOf(thread, turn.regenerate(), "assistant");
 			var question = at > 0 ? thread.get(at - 1) : null;
@@ -316,35 +342,64 @@ public class AssistantManagement implements PersonalData {
 			}
 			before = thread.subList(0, at - 1);
 			asked = question.id();
+			replaced = question;
 			text = question.content();
 		}
 		else if (turn.edit() != null) {
 			int at = indexOf(thread, turn.edit(), "user");
 			before = thread.subList(0, at);
-			asked = conversations.append(conversation.id(), thread.get(at).parentId(), "user", text, StoredMessage.COMPLETE,
-					null, now).id();
+			replaced = thread.get(at);
 		}
 		else {
 			before = thread;
-			asked = conversations.append(conversation.id(), thread.isEmpty() ? null : thread.getLast().id(), "user", text,
-					StoredMessage.COMPLETE, null, now).id();
+		}
+		var ids = new ArrayList<UUID>(before.stream().map(StoredMessage::id).toList());
+		if (replaced != null) {
+			ids.add(replaced.id());
+		}
+		var attached = conversations.attachments(ids);
+		// An edited message keeps its attachments unless it comes with new ones.
+		var attachments = !turn.attachments().isEmpty() || replaced == null ? turn.attachments()
+				: attached.getOrDefault(replaced.id(), List.of());
+		var prompt = new Prompt();
+		if (conversation.systemPrompt() != null) {
+			prompt.add("system", conversation.systemPrompt(), List.of());
+		}
+		for (var message : before) {
+			if (!message.content().isEmpty()) {
+				prompt.add(message.role(), message.content(), attached.getOrDefault(message.id(), List.of()));
+			}
+		}
+		prompt.add("user", text, attachments);
+		if (!turn.attachments().isEmpty()) {
+			checkFits(prompt, model);
+		}
+		// Checked before anything is saved: a model that cannot read images says so.
+		var probe = prompt.request("chat-check", caller, model, conversation.temperature(), Recall.NONE);
+		try {
+			compute.check(probe);
+		}
+		catch (org.familiar.compute.UnsupportedFieldException ex) {
+			throw new InvalidChatException(prompt.images() > 0 ? "The model '" + model + "' cannot read images. Pick a model "
+					+ "that can (one served by a model server with a vision model), or send the message without them."
+					: ex.getMessage());
+		}
+		if (turn.regenerate() == null) {
+			var parent = replaced != null ? replaced.parentId() : thread.isEmpty() ? null : thread.getLast().id();
+			asked = conversations.append(conversation.id(), parent, "user", text, StoredMessage.COMPLETE, null, now).id();
+			conversations.attach(asked, attachments.stream().map(a -> turn.attachments().isEmpty()
+					? new Attachment(UUID.randomUUID(), a.name(), a.mediaType(), a.size(), a.data(), a.text()) : a).toList());
 		}
 		conversations.touch(conversation.id(), model, now);
-		var history = history(before);
-		if (conversation.systemPrompt() != null) {
-			history.addFirst(ChatMessage.system(conversation.systemPrompt()));
-		}
-		history.add(ChatMessage.user(text));
 		var reply = conversations.append(conversation.id(), asked, "assistant", "", StoredMessage.STREAMING, model, now);
 		sink.started(reply.id());
 		Remembered remembered = turn.regenerate() == null ? memory.rememberIfAsked(caller, text, ref) : null;
-		var recall = memory.recall(caller, history);
+		var recall = memory.recall(caller, prompt.messages());
 		if (!recall.used().isEmpty()) {
 			conversations.recordMemories(reply.id(), recall.usedIds());
 		}
 		sink.recalled(recall.used(), remembered == null ? null : remembered.memory());
-		var request = new ChatRequest("chat-" + reply.id(), caller.person().toString(), caller.workload(), model,
-				recall.prependTo(history), null, conversation.temperature(), null, List.of());
+		var request = prompt.request("chat-" + reply.id(), caller, model, conversation.temperature(), recall);
 		try {
 			ChatResult result = plans.run(caller, request, sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
@@ -362,6 +417,104 @@ public class AssistantManagement implements PersonalData {
 		catch (RuntimeException ex) {
 			conversations.settle(reply.id(), "", StoredMessage.FAILED, ex.getMessage());
 			throw ex;
+		}
+	}
+
+	/** Room kept for the reply when files are sized against a model's context. */
+	static final int REPLY_ROOM = 1024;
+
+	/** Refuses files that, with the conversation so far, are more than the model reads at once. */
+	private void checkFits(Prompt prompt, String model) {
+		long context = compute.contextLength(model);
+		long tokens = prompt.tokens();
+		if (context > 0 && tokens + REPLY_ROOM > context) {
+			throw new InvalidChatException(String.format(java.util.Locale.ROOT,
+					"That is about %,d tokens with the conversation so far, and '%s' reads about %,d at once (%,d kept for "
+							+ "its reply). Attach a shorter file or a part of it, or start a new chat.",
+					tokens, model, context, REPLY_ROOM));
+		}
+	}
+
+	/**
+	 * What goes to the model: each message's text with its files' text after it, and its images;
+	 * as plain text messages, and, when there are images, as an OpenAI body with image parts.
+	 */
+	private final class Prompt {
+
+		private record Entry(String role, String text, List<Attachment> images) {
+		}
+
+		private final List<Entry> entries = new ArrayList<>();
+
+		void add(String role, String text, List<Attachment> attachments) {
+			var full = new StringBuilder(text);
+			var images = new ArrayList<Attachment>();
+			for (var attachment : attachments) {
+				if (attachment.image()) {
+					images.add(attachment);
+				}
+				else {
+					full.append("\n\n[Attached file: ").append(attachment.name()).append("]\n").append(attachment.text());
+				}
+			}
+			entries.add(new Entry(role, full.toString(), images));
+		}
+
+		int images() {
+			return entries.stream().mapToInt(e -> e.images().size()).sum();
+		}
+
+		long tokens() {
+			return entries.stream()
+				.mapToLong(e -> org.familiar.assistant.internal.AttachmentReader.tokens(e.text()) + 3
+						+ (long) e.images().size() * org.familiar.compute.PassThrough.MEDIA_TOKENS)
+				.sum();
+		}
+
+		List<ChatMessage> messages() {
+			return entries.stream().map(e -> new ChatMessage(switch (e.role()) {
+				case "system" -> ChatMessage.Role.SYSTEM;
+				case "assistant" -> ChatMessage.Role.ASSISTANT;
+				default -> ChatMessage.Role.USER;
+			}, e.text())).toList();
+		}
+
+		ChatRequest request(String id, Caller caller, String model, @Nullable Double temperature, Recall recall) {
+			var messages = recall.prependTo(messages());
+			var request = new ChatRequest(id, caller.person().toString(), caller.workload(), model, messages, null, temperature,
+					null, List.of());
+			if (images() == 0) {
+				return request;
+			}
+			// Images travel as OpenAI image parts, in a body the backend relays as it is.
+			var body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+			body.put("model", model);
+			body.put("stream", true);
+			if (temperature != null) {
+				body.put("temperature", temperature);
+			}
+			var list = body.putArray("messages");
+			int offset = messages.size() - entries.size();
+			long bound = 0;
+			for (int i = 0; i < messages.size(); i++) {
+				var message = messages.get(i);
+				var entry = i >= offset ? entries.get(i - offset) : null;
+				var node = list.addObject().put("role", message.role().id());
+				bound += message.content().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 8;
+				if (entry == null || entry.images().isEmpty()) {
+					node.put("content", message.content());
+					continue;
+				}
+				var parts = node.putArray("content");
+				parts.addObject().put("type", "text").put("text", message.content());
+				for (var image : entry.images()) {
+					parts.addObject().put("type", "image_url").putObject("image_url").put("url",
+							"data:" + image.mediaType() + ";base64," + java.util.Base64.getEncoder().encodeToString(image.data()));
+					bound += org.familiar.compute.PassThrough.MEDIA_TOKENS;
+				}
+			}
+			return request.withPassThrough(new org.familiar.compute.PassThrough(org.familiar.compute.PassThrough.CHAT, body, true,
+					false, "max_tokens", bound));
 		}
 	}
 

@@ -170,7 +170,7 @@ class Conversations {
 			}
 			var shown = versions.get(chosen);
 			thread.add(new ThreadMessage(shown, chosen + 1, versions.size(), chosen > 0 ? versions.get(chosen - 1).id() : null,
-					chosen < versions.size() - 1 ? versions.get(chosen + 1).id() : null));
+					chosen < versions.size() - 1 ? versions.get(chosen + 1).id() : null, List.of()));
 			place = children.get(java.util.Optional.of(shown.id()));
 		}
 		return thread;
@@ -184,6 +184,71 @@ class Conversations {
 	}
 
 	record Located(UUID conversation, StoredMessage message) {
+	}
+
+	void attach(UUID message, List<Attachment> attachments) {
+		for (int i = 0; i < attachments.size(); i++) {
+			var a = attachments.get(i);
+			jdbc.sql("""
+					insert into chat_attachment (id, message_id, position, name, media_type, size_bytes, data, text)
+					values (:id, :message, :position, :name, :type, :size, :data, :text)""")
+				.param("id", a.id())
+				.param("message", message)
+				.param("position", i)
+				.param("name", a.name())
+				.param("type", a.mediaType())
+				.param("size", a.size())
+				.param("data", a.data())
+				.param("text", a.text())
+				.update();
+		}
+	}
+
+	/** What is attached to each message of a conversation (without the content), by message. */
+	java.util.Map<UUID, List<Attachment.Info>> attachmentsOf(UUID conversation) {
+		var found = new java.util.HashMap<UUID, List<Attachment.Info>>();
+		jdbc.sql("""
+				select a.message_id, a.id, a.name, a.media_type, a.size_bytes, a.data is not null as image from chat_attachment a
+				join chat_message m on m.id = a.message_id where m.conversation_id = :conversation order by a.position""")
+			.param("conversation", conversation)
+			.query((rs, n) -> {
+				found.computeIfAbsent(rs.getObject(1, UUID.class), m -> new java.util.ArrayList<>())
+					.add(new Attachment.Info(rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4), rs.getLong(5),
+							rs.getBoolean(6)));
+				return null;
+			})
+			.list();
+		return found;
+	}
+
+	/** The attachments of the given messages, with their content, by message. */
+	java.util.Map<UUID, List<Attachment>> attachments(java.util.Collection<UUID> messages) {
+		var found = new java.util.HashMap<UUID, List<Attachment>>();
+		if (messages.isEmpty()) {
+			return found;
+		}
+		jdbc.sql("select * from chat_attachment where message_id in (:ids) order by position")
+			.param("ids", List.copyOf(messages))
+			.query((rs, n) -> {
+				found.computeIfAbsent(rs.getObject("message_id", UUID.class), m -> new java.util.ArrayList<>())
+					.add(new Attachment(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("media_type"),
+							rs.getLong("size_bytes"), rs.getBytes("data"), rs.getString("text")));
+				return null;
+			})
+			.list();
+		return found;
+	}
+
+	/** One of the person's attachments, with its content. */
+	Optional<Attachment> attachment(UUID person, UUID id) {
+		return jdbc.sql("""
+				select a.* from chat_attachment a join chat_message m on m.id = a.message_id
+				join conversation c on c.id = m.conversation_id where a.id = :id and c.person_id = :person""")
+			.param("id", id)
+			.param("person", person)
+			.query((rs, n) -> new Attachment(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("media_type"),
+					rs.getLong("size_bytes"), rs.getBytes("data"), rs.getString("text")))
+			.optional();
 	}
 
 	/** One of the person's messages, with its conversation. */

@@ -92,6 +92,15 @@ public class ComputeManagement {
 	}
 
 	/**
+	 * How many tokens the model reads at once (prompt and reply), as its backends are configured
+	 * ({@code familiar.backends.NAME.context-length}); the largest where several serve it.
+	 * @throws ModelNotFoundException if no backend serves it
+	 */
+	public int contextLength(String model) {
+		return catalogue.routes(model).stream().mapToInt(route -> route.entry().contextLength).max().orElse(0);
+	}
+
+	/**
 	 * Whether a backend configured as trusted serves the model (the embedded engine always is).
 	 * @throws ModelNotFoundException if no backend serves the model at all
 	 */

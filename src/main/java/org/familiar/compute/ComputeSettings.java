@@ -48,11 +48,14 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * @param joulesPerCompletionToken energy per generated token; defaults from {@code joulesPerToken}
 	 * @param trusted whether held-out evaluation items may be sent here (the operator vouches that it
 	 * neither keeps nor trains on what it is sent); the embedded engine always is
+	 * @param contextLength how many tokens its models read at once (prompt and reply together); the
+	 * web chat sizes attached files against it
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,
 			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout,
 			@DefaultValue("1") double weight, @Nullable Double joulesPerToken, @Nullable Double joulesPerPromptToken,
-			@Nullable Double joulesPerCompletionToken, @DefaultValue("false") boolean trusted) {
+			@Nullable Double joulesPerCompletionToken, @DefaultValue("false") boolean trusted,
+			@DefaultValue("8192") int contextLength) {
 
 		/** Default energy of a GPU-served 7–70B model, see docs/configuration.md#energy. */
 		static final double DEFAULT_JOULES_PER_COMPLETION_TOKEN = 2.0;

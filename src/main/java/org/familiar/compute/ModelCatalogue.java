@@ -82,8 +82,12 @@ class ModelCatalogue implements DisposableBean {
 		/** Whether held-out evaluation items may go here. */
 		final boolean trusted;
 
+		/** Tokens its models read at once, prompt and reply together. */
+		final int contextLength;
+
 		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
-				ComputeSettings.Energy energy, List<String> configuredModels, boolean trusted) {
+				ComputeSettings.Energy energy, List<String> configuredModels, boolean trusted, int contextLength) {
+			this.contextLength = contextLength;
 			this.trusted = trusted;
 			this.backend = backend;
 			this.energy = energy;
@@ -129,7 +133,7 @@ class ModelCatalogue implements DisposableBean {
 					new Entry(new OpenAiBackend(name, backend),
 							shared.create(name, name + " " + backend.url(), Math.max(1, backend.maxConcurrent()), policies, clock),
 							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models(),
-							backend.trusted())));
+							backend.trusted(), backend.contextLength())));
 		backends.values().forEach(this::share);
 		broadcasts.subscribe(BACKENDS, this::reported);
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
@@ -137,7 +141,7 @@ class ModelCatalogue implements DisposableBean {
 			var entry = new Entry(embedded, new InProcessScheduler(EmbeddedBackend.NAME,
 					Math.max(1, settings.embedded().maxConcurrent()), policies, clock),
 					breakers.circuitBreaker(EmbeddedBackend.NAME), 1, settings.embedded().energy(),
-					List.of(embedded.modelId()), true);
+					List.of(embedded.modelId()), true, EmbeddedBackend.CONTEXT_LENGTH);
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(EmbeddedBackend.NAME, entry);
@@ -147,7 +151,7 @@ class ModelCatalogue implements DisposableBean {
 			var entry = new Entry(new LocalEmbeddingBackend(embedder), new InProcessScheduler(LocalEmbeddingBackend.NAME,
 					Math.max(1, Runtime.getRuntime().availableProcessors()), policies, clock),
 					breakers.circuitBreaker(LocalEmbeddingBackend.NAME), 1, settings.embedded().energy(),
-					List.of(TextEmbedder.MODEL), true);
+					List.of(TextEmbedder.MODEL), true, 512);
 			entry.healthy = true;
 			entry.message = "ready";
 			backends.put(LocalEmbeddingBackend.NAME, entry);

@@ -81,7 +81,7 @@ class ChatActionsBrowserTests {
 	AssistantManagement assistant;
 
 	private WebDriverWait waiting(int seconds) {
-		return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(20));
+		return Chromium.waiting(browser, seconds);
 	}
 
 	private Object js(String script, Object... arguments) {

@@ -109,4 +109,16 @@ public final class Chromium {
 				  .slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.')
 				    + ' right=' + Math.round(e.getBoundingClientRect().right));""");
 	}
+
+	/**
+	 * Waits for a condition, polling every 20 ms; an element read while the page is being redrawn
+	 * (stale) or not there yet counts as "not yet".
+	 */
+	public static org.openqa.selenium.support.ui.WebDriverWait waiting(WebDriver browser, int seconds) {
+		var wait = new org.openqa.selenium.support.ui.WebDriverWait(browser, java.time.Duration.ofSeconds(seconds),
+				java.time.Duration.ofMillis(20));
+		wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+		wait.ignoring(org.openqa.selenium.NoSuchElementException.class);
+		return wait;
+	}
 }

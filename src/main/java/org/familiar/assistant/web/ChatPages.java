@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.familiar.assistant.AssistantManagement;
 import org.familiar.assistant.AssistantSettings;
+import org.familiar.assistant.Attachment;
+import org.familiar.assistant.internal.AttachmentReader;
 import org.familiar.assistant.ConversationNotFoundException;
 import org.familiar.assistant.ReplySink;
 import java.util.List;
@@ -185,30 +187,87 @@ class ChatPages {
 		return "redirect:/chat";
 	}
 
-	@PostMapping("/chat/send")
+	@PostMapping(path = "/chat/send", consumes = "application/json")
 	@Nullable ResponseEntity<Map<String, String>> send(@AuthenticationPrincipal CallerPrincipal me,
 			@RequestBody Send send, HttpServletRequest request, HttpServletResponse response) throws IOException {
+		return send(me, send, List.of(), request, response);
+	}
+
+	/**
+	 * A message with images or files: the message as JSON in the part {@code message}, the files in
+	 * the parts {@code files}.
+	 */
+	@PostMapping(path = "/chat/send", consumes = "multipart/form-data")
+	@Nullable ResponseEntity<Map<String, String>> sendWithFiles(@AuthenticationPrincipal CallerPrincipal me,
+			@RequestParam("message") String message,
+			@RequestParam(name = "files", required = false) java.util.@Nullable List<org.springframework.web.multipart.MultipartFile> files,
+			HttpServletRequest request, HttpServletResponse response) throws IOException {
+		Send send;
+		try {
+			send = json.readValue(message, Send.class);
+		}
+		catch (com.fasterxml.jackson.core.JacksonException ex) {
+			return refuse(response, "The part 'message' is not the JSON of a message.");
+		}
+		var attachments = new java.util.ArrayList<Attachment>();
+		try {
+			for (var file : files == null ? List.<org.springframework.web.multipart.MultipartFile>of() : files) {
+				attachments.add(AttachmentReader.read(file.getOriginalFilename(), file.getContentType(), file.getBytes()));
+			}
+		}
+		catch (org.familiar.assistant.InvalidChatException ex) {
+			return refuse(response, ex.getMessage());
+		}
+		return send(me, send, attachments, request, response);
+	}
+
+	/** A 400 with the reason as JSON, whatever the client accepts (it asked for a stream, which never began). */
+	private @Nullable ResponseEntity<Map<String, String>> refuse(HttpServletResponse response, String message)
+			throws IOException {
+		response.setStatus(HttpStatus.BAD_REQUEST.value());
+		response.setContentType("application/json");
+		json.writeValue(response.getOutputStream(), Map.of("message", message));
+		return null;
+	}
+
+	/** An image attached to one of the person's messages, to show in the conversation. */
+	@GetMapping("/chat/attachments/{id}")
+	ResponseEntity<byte[]> attachment(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id) {
+		var attachment = assistant.attachment(me.caller(), id);
+		if (!attachment.image()) {
+			return ResponseEntity.notFound().build();
+		}
+		return ResponseEntity.ok()
+			.contentType(org.springframework.http.MediaType.parseMediaType(attachment.mediaType()))
+			.cacheControl(org.springframework.http.CacheControl.maxAge(java.time.Duration.ofDays(30)).cachePrivate())
+			.header("Content-Disposition", "inline")
+			.body(attachment.data());
+	}
+
+	private @Nullable ResponseEntity<Map<String, String>> send(CallerPrincipal me, Send send, List<Attachment> attachments,
+			HttpServletRequest request, HttpServletResponse response) throws IOException {
 		var text = send.content() == null ? "" : send.content().strip();
 		if ((text.isEmpty() && send.regenerate() == null) || send.model() == null || send.model().isBlank()) {
-			return ResponseEntity.badRequest().body(Map.of("message", "Write a message and pick a model."));
+			return refuse(response, "Write a message and pick a model.");
 		}
 		if ((send.edit() != null || send.regenerate() != null) && send.conversation() == null) {
-			return ResponseEntity.badRequest().body(Map.of("message", "Say which conversation the message is in."));
+			return refuse(response, "Say which conversation the message is in.");
 		}
 		var caller = me.caller();
 		// Checked before the stream starts, so a bad request is a plain 400.
-		var conversation = send.conversation() != null ? assistant.conversation(caller, send.conversation())
+		boolean created = send.conversation() == null;
+		var conversation = !created ? assistant.conversation(caller, send.conversation())
 				: assistant.start(caller, send.model(), text, send.system(), send.temperature());
 		var events = new Events(response);
 		boolean admin = isAdmin(me);
 		try {
-			events.send("conversation", Map.of("id", conversation.id().toString(), "title", conversation.title(), "titled",
-					String.valueOf(conversation.titled())));
 			var reply = assistant.reply(caller, conversation.id(),
-					new AssistantManagement.Turn(send.model(), text, send.edit(), send.regenerate()), new ReplySink() {
+					new AssistantManagement.Turn(send.model(), text, send.edit(), send.regenerate(), attachments), new ReplySink() {
 						@Override
 						public void started(UUID reply) {
 							try {
+								events.send("conversation", Map.of("id", conversation.id().toString(), "title",
+										conversation.title(), "titled", String.valueOf(conversation.titled())));
 								events.send("reply", Map.of("id", reply.toString()));
 							}
 							catch (IOException gone) {
@@ -242,11 +301,16 @@ class ChatPages {
 		catch (ConversationNotFoundException ex) {
 			throw ex;
 		}
-		catch (org.familiar.assistant.InvalidChatException ex) {
-			events.sendQuietly("error", Map.of("message", ex.getMessage()));
-		}
 		catch (RuntimeException ex) {
-			events.sendQuietly("error", Map.of("message", failure(ex.getMessage(), admin)));
+			var message = ex instanceof org.familiar.assistant.InvalidChatException ? ex.getMessage() : failure(ex.getMessage(), admin);
+			if (!events.started()) {
+				// Refused before anything was saved: a new conversation is not left behind empty.
+				if (created) {
+					assistant.delete(caller, conversation.id());
+				}
+				return refuse(response, message);
+			}
+			events.sendQuietly("error", Map.of("message", message));
 		}
 		return null;
 	}
@@ -334,6 +398,11 @@ class ChatPages {
 
 		Events(HttpServletResponse response) {
 			this.response = response;
+		}
+
+		/** Whether anything was sent yet. */
+		boolean started() {
+			return out != null;
 		}
 
 		/** For the last event: the client may have gone (it pressed stop), which is fine. */

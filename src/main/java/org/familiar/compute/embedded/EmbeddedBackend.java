@@ -69,6 +69,9 @@ public final class EmbeddedBackend extends ChatBackend {
 		return SafeTensorSupport.constructLocalModelPath(modelsDir.toString(), owner.isEmpty() ? null : owner, model);
 	}
 
+	/** What the web chat sizes attachments against: the engine's window for the small models it runs. */
+	public static final int CONTEXT_LENGTH = 4096;
+
 	@Override
 	public List<String> probe() {
 		var failed = downloadFailed;
