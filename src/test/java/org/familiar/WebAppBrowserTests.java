@@ -196,6 +196,7 @@ class WebAppBrowserTests {
 		// The model new chats start with.
 		new Select(browser.findElement(By.id("default-model"))).selectByValue("fake-large");
 		browser.findElement(By.cssSelector("#preferences button[type=submit]")).click();
+		waiting(5).until(b -> shown("main .notice").startsWith("Saved."));
 		open("/chat");
 		assertThat(new Select(browser.findElement(By.id("model"))).getFirstSelectedOption().getDomAttribute("value"))
 			.isEqualTo("fake-large");

@@ -589,7 +589,9 @@ public class AssistantManagement implements PersonalData {
 			ReplySink sink) {
 		var now = clock.instant();
 		var asked = conversations.append(conversation.id(), last, "user", answer, StoredMessage.COMPLETE, null, now);
-		var next = memory.answerInterview(caller, step, answer, "conversation:" + conversation.id());
+		var next = memory.answerInterview(caller, step, answer, "conversation:" + conversation.id(),
+				compute.models().stream().anyMatch(m -> m.id().equals(conversation.model()) && m.available())
+						? conversation.model() : null);
 		var text = next != null ? next : Interview.DONE;
 		var reply = conversations.append(conversation.id(), asked.id(), "assistant", text, StoredMessage.COMPLETE,
 				INTERVIEWER, now);
@@ -611,18 +613,6 @@ public class AssistantManagement implements PersonalData {
 				null, true);
 		conversations.add(conversation);
 		return conversation;
-	}
-
-	private static List<ChatMessage> history(List<StoredMessage> messages) {
-		var history = new ArrayList<ChatMessage>();
-		for (var message : messages) {
-			if (message.content().isEmpty()) {
-				continue;
-			}
-			history.add(new ChatMessage("user".equals(message.role()) ? ChatMessage.Role.USER : ChatMessage.Role.ASSISTANT,
-					message.content()));
-		}
-		return history;
 	}
 
 	private static StoredMessage withContent(StoredMessage message, String content, String status,

@@ -11,24 +11,28 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Interview {
 
-	/** A question and how its answer is written down. */
-	public record Question(String text, String memory, MemoryKind kind) {
+	/**
+	 * A question, what it asks about (to write an answer down as said) and the kind of memory its
+	 * answer makes.
+	 */
+	public record Question(String text, String topic, MemoryKind kind) {
 
-		String remember(String answer) {
-			return memory.formatted(answer.strip().replaceAll("[.!]+$", ""));
+		/** The answer as the person said it, until a model has written it down properly. */
+		String asSaid(String answer) {
+			return "Asked " + topic + ", said: \u201c" + answer.strip() + "\u201d";
 		}
 	}
 
 	public static final List<Question> QUESTIONS = List.of(
 			new Question("Hi, I'm Familiar! Let's get to know each other — five quick questions, and you can skip any "
-					+ "by saying \"skip\". First: what should I call you?", "Wants to be called %s.", MemoryKind.PREFERENCE),
-			new Question("What do you do — work, study, or something else entirely?", "Work or study: %s.",
-					MemoryKind.FACT),
+					+ "by saying \"skip\". First: what should I call you?", "what to call them", MemoryKind.PREFERENCE),
+			new Question("What do you do — work, study, or something else entirely?", "what they do", MemoryKind.FACT),
 			new Question("How do you like things explained — short and direct, step by step, or like you're five?",
-					"Likes explanations %s.", MemoryKind.PREFERENCE),
-			new Question("What are you into lately — hobbies, projects, topics?", "Interested in %s.", MemoryKind.FACT),
+					"how they like things explained", MemoryKind.PREFERENCE),
+			new Question("What are you into lately — hobbies, projects, topics?", "what they are into lately",
+					MemoryKind.FACT),
 			new Question("Anything I should always keep in mind — diet, accessibility, things to avoid?",
-					"Always keep in mind: %s.", MemoryKind.PREFERENCE));
+					"what to always keep in mind", MemoryKind.PREFERENCE));
 
 	public static final String DONE = "Thanks — that's all! I've saved what you told me as memories; you can see, "
 			+ "edit or forget them on the Memory page any time. What would you like to talk about?";

@@ -387,13 +387,19 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 	 * Writes the answer to interview question {@code step} as a memory (unless skipped) and returns
 	 * the next question, or {@code null} after the last, when the interview counts as done.
 	 */
-	public @Nullable String answerInterview(Caller caller, int step, String answer, String conversationRef) {
+	public @Nullable String answerInterview(Caller caller, int step, String answer, String conversationRef,
+			@Nullable String model) {
 		if (step < 0 || step >= Interview.QUESTIONS.size()) {
 			return null;
 		}
 		var question = Interview.QUESTIONS.get(step);
 		if (!Interview.skipped(answer) && answer.strip().length() < 300) {
-			remember(caller, question.remember(answer), question.kind(), MemorySource.ONBOARDING, conversationRef, null);
+			// Kept as said at once; a model then writes it down as a memory (batch work), if one is up.
+			var said = remember(caller, question.asSaid(answer), question.kind(), MemorySource.ONBOARDING, conversationRef, null);
+			if (model != null && caller.app() == null && !said.merged()) {
+				transaction.executeWithoutResult(status -> events.publishEvent(new org.familiar.memory.internal.InterviewAnswer(
+						caller.person().value(), caller.username(), model, said.memory().id().value(), step, answer.strip())));
+			}
 		}
 		var next = Interview.next(step);
 		if (next == null) {

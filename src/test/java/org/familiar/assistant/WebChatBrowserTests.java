@@ -295,10 +295,17 @@ class WebChatBrowserTests {
 		browser.findElement(By.id("redo-interview")).click();
 		waiting(10).until(b -> b.getCurrentUrl().matches(".*/chat/[0-9a-f-]{36}$"));
 		assertThat(lastReply()).contains("what should I call you?");
+		backend.script = request -> request.path("messages").path(0).path("content").asText()
+			.startsWith("You write down what a person told Familiar") ? "Wants to be called Ada." : null;
 		browser.findElement(By.id("prompt")).sendKeys("Ada", Keys.ENTER);
 		waiting(10).until(b -> lastReply().contains("What do you do"));
-		browser.findElement(By.linkText("Memory")).click();
-		assertThat(browser.findElement(By.id("preferences")).getText()).contains("Wants to be called Ada.").contains("from the interview");
+		// Kept as said at once, then written down by the model.
+		waiting(20).until(b -> {
+			b.findElement(By.linkText("Memory")).click();
+			return b.findElement(By.id("preferences")).getText().contains("Wants to be called Ada.");
+		});
+		backend.script = request -> null;
+		assertThat(browser.findElement(By.id("preferences")).getText()).contains("from the interview");
 	}
 
 	@Test

@@ -32,7 +32,10 @@ class CliTests {
 
 	@DynamicPropertySource
 	static void familiar(DynamicPropertyRegistry registry) {
-		config = TestHome.isolate(registry);
+		config = new java.util.LinkedHashMap<>(TestHome.isolate(registry));
+		// The CLI runs take the same configuration as the server.
+		config.put("familiar.plans.pro.token-budget", "5000000");
+		registry.add("familiar.plans.pro.token-budget", () -> "5000000");
 	}
 
 	@Autowired
@@ -80,6 +83,9 @@ class CliTests {
 		var charles = identity.person("charles");
 		assertThat(charles.admin()).isTrue();
 		assertThat(charles.plan()).isEqualTo("pro");
+		var unknown = cli("difference engine\n", "user", "add", "grace", "--password-stdin", "--plan", "gold");
+		assertThat(unknown.exit()).as("a plan that is not configured").isNotZero();
+		assertThat(unknown.err()).contains("There is no plan 'gold'");
 
 		var created = process("token", "create", "charles", "--name", "script", "--workload", "research");
 		assertThat(created.exit()).isZero();

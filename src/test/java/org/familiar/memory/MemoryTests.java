@@ -311,7 +311,20 @@ class MemoryTests extends RunningFamiliar {
 		var interview = assistant.startInterview(me, FakeModelServer.MODEL);
 		assertThat(assistant.messages(me, interview.id())).extracting(m -> m.content())
 			.containsExactly(Interview.QUESTIONS.getFirst().text());
-		var answers = List.of("Sam", "I teach maths at a secondary school", "step by step", "skip", "I'm vegetarian");
+		// The model writes each answer down (batch work); one that answers nothing it says to skip.
+		var statements = java.util.Map.of("Sam", "Wants to be called Sam.", "I teach maths at a secondary school",
+				"Teaches maths at a secondary school.", "step by step", "\"Likes explanations step by step.\"",
+				"hmm, what time is it?", "SKIP", "I'm vegetarian", "Is vegetarian.");
+		backend.script = request -> {
+			var messages = request.path("messages");
+			if (!messages.path(0).path("content").asText().startsWith("You write down what a person told Familiar")) {
+				return null;
+			}
+			var asked = messages.path(1).path("content").asText();
+			return statements.get(asked.substring(asked.indexOf("\nAnswer: ") + "\nAnswer: ".length()));
+		};
+		var answers = List.of("Sam", "I teach maths at a secondary school", "step by step", "hmm, what time is it?",
+				"I'm vegetarian");
 		var replies = new ArrayList<String>();
 		for (var answer : answers) {
 			var sb = new StringBuilder();
@@ -320,10 +333,11 @@ class MemoryTests extends RunningFamiliar {
 		}
 		assertThat(replies.subList(0, 4)).containsExactlyElementsOf(Interview.QUESTIONS.subList(1, 5).stream().map(Interview.Question::text).toList());
 		assertThat(replies.getLast()).isEqualTo(Interview.DONE);
+		org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+				memory.memories(me, null, 10)).extracting(Memory::content).containsExactlyInAnyOrder("Wants to be called Sam.",
+						"Teaches maths at a secondary school.", "Likes explanations step by step.", "Is vegetarian."));
+		backend.script = request -> null;
 		var learned = memory.memories(me, null, 10);
-		assertThat(learned).extracting(Memory::content).containsExactlyInAnyOrder("Wants to be called Sam.",
-				"Work or study: I teach maths at a secondary school.", "Likes explanations step by step.",
-				"Always keep in mind: I'm vegetarian.");
 		assertThat(learned).allMatch(m -> m.source() == MemorySource.ONBOARDING);
 		assertThat(memory.profile(ann.id()).interviewedAt()).isNotNull();
 
@@ -332,6 +346,14 @@ class MemoryTests extends RunningFamiliar {
 		assertThat(sb.toString()).isEqualTo("Hello! You said: What's for lunch?");
 		assertThat(backend.systemPromptFor("What's for lunch?")).contains("Wants to be called Sam.")
 			.contains("Likes explanations step by step.");
+	}
+
+	@Test
+	void withoutAModelAnInterviewAnswerIsKeptAsSaidNotPastedIntoATemplate() {
+		var me = caller(person());
+		memory.answerInterview(me, 0, "I am a nurse, call me Sam", "conversation:x", null);
+		assertThat(memory.memories(me, null, 10)).extracting(Memory::content)
+			.containsExactly("Asked what to call them, said: \u201cI am a nurse, call me Sam\u201d");
 	}
 
 	@Test

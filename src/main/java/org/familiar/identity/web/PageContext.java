@@ -44,7 +44,8 @@ class PageContext {
 
 	@ModelAttribute("theme")
 	String theme(@AuthenticationPrincipal Object principal) {
-		return principal instanceof CallerPrincipal me && me.caller().connected() == null
+		// Only a browser session has pages (an API call comes with a token: no lookup on that path).
+		return principal instanceof CallerPrincipal me && me.caller().connected() == null && me.caller().token() == null
 				? identity.preferences(me.caller().person()).theme() : Preferences.DEFAULT.theme();
 	}
 }

@@ -45,7 +45,7 @@ class PersonLocaleResolver implements LocaleResolver {
 	private @Nullable Locale chosen() {
 		var authentication = SecurityContextHolder.getContext().getAuthentication();
 		if (authentication != null && authentication.getPrincipal() instanceof CallerPrincipal me
-				&& me.caller().connected() == null) {
+				&& me.caller().connected() == null && me.caller().token() == null) {
 			return identity.preferences(me.caller().person()).locale();
 		}
 		return null;

@@ -22,6 +22,7 @@ class LearningResumption {
 
 	@EventListener(ApplicationReadyEvent.class)
 	void resume() {
-		incomplete.resubmitIncompletePublications(p -> p.getEvent() instanceof ExchangeToLearnFrom);
+		incomplete.resubmitIncompletePublications(p -> p.getEvent() instanceof ExchangeToLearnFrom
+				|| p.getEvent() instanceof InterviewAnswer);
 	}
 }
