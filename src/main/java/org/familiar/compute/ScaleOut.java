@@ -36,7 +36,8 @@ class ScaleOut {
 
 	@Bean
 	@Profile("redis")
-	Broadcasts redisBroadcasts(StringRedisTemplate redis, RedisMessageListenerContainer listeners) {
+	Broadcasts redisBroadcasts(StringRedisTemplate redis,
+			@org.springframework.beans.factory.annotation.Qualifier("broadcastListeners") RedisMessageListenerContainer listeners) {
 		var broadcasts = new OverRedis(redis);
 		listeners.addMessageListener((message, pattern) -> {
 			var channel = new String(message.getChannel(), StandardCharsets.UTF_8);
@@ -48,7 +49,8 @@ class ScaleOut {
 
 	@Bean(destroyMethod = "close")
 	@Profile("redis")
-	RedisSchedulers sharedCapacity(StringRedisTemplate redis, RedisMessageListenerContainer listeners) {
+	RedisSchedulers sharedCapacity(StringRedisTemplate redis,
+			@org.springframework.beans.factory.annotation.Qualifier("broadcastListeners") RedisMessageListenerContainer listeners) {
 		var schedulers = new RedisSchedulers(redis);
 		listeners.addMessageListener(
 				(message, pattern) -> schedulers.granted(new String(message.getBody(), StandardCharsets.UTF_8)),

@@ -214,7 +214,8 @@ class ReplicasTests {
 
 	@Test
 	void aBudgetIsNeverOverspentAcrossReplicas() throws Exception {
-		familiar.cli("another long password\n", "user", "add", "bea", "--password-stdin", "--plan", "small");
+		familiar.cli("another long password\n", "user", "add", "bea", "--password-stdin", "--plan", "small",
+				"--familiar.plans.small.token-budget=2000");
 		var token = familiar.cli("", "token", "create", "bea");
 		var statuses = new java.util.concurrent.ConcurrentLinkedQueue<Integer>();
 		try (var clients = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {

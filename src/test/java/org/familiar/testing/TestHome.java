@@ -44,6 +44,11 @@ public final class TestHome {
 				properties.put("spring.datasource.hikari.maximum-pool-size", "5");
 				properties.put("spring.datasource.hikari.minimum-idle", "1");
 			}
+			if (redis()) {
+				// Each test's web sessions apart: Settings lists a person's sessions by name, and many tests have an "ada".
+				properties.put("spring.session.redis.namespace",
+						"familiar:session:" + UUID.randomUUID().toString().substring(0, 8));
+			}
 			return properties;
 		}
 		catch (IOException ex) {

@@ -47,6 +47,7 @@ class TokenPages {
 		}
 		catch (InvalidAccountException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
+			redirect.addFlashAttribute("typedLabel", label);
 		}
 		return "redirect:/settings/tokens";
 	}
