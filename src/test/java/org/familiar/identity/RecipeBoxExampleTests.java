@@ -78,7 +78,7 @@ class RecipeBoxExampleTests extends RunningFamiliar {
 		// …and to approve the app.
 		response = browser.get(url);
 		var consent = browser.get(WebSession.location(response));
-		assertThat(consent.body()).contains("<span>Recipe Box</span> wants to use your Familiar");
+		assertThat(consent.body()).contains("Recipe Box wants to use your Familiar");
 		var approved = browser.post("/oauth2/authorize", "client_id", WebSession.field(consent.body(), "client_id"), "state",
 				WebSession.field(consent.body(), "state"), "scope", "profile", "scope", "familiar.assistant", "scope",
 				"familiar.memory.read", "familiar_cap", "100000", "_csrf", WebSession.csrf(consent.body()));
