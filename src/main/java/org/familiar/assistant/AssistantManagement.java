@@ -169,7 +169,10 @@ public class AssistantManagement implements PersonalData {
 	 * @throws ConversationNotFoundException unless the caller owns the reply
 	 */
 	public void stop(Caller caller, UUID reply, int shownChars) {
-		if (shownChars < 0 || !conversations.stop(caller.person().value(), reply, shownChars)) {
+		if (shownChars < 0) {
+			throw new InvalidChatException("'shown' is how many characters were shown: 0 or more.");
+		}
+		if (!conversations.stop(caller.person().value(), reply, shownChars)) {
 			throw new ConversationNotFoundException();
 		}
 	}
@@ -375,7 +378,7 @@ public class AssistantManagement implements PersonalData {
 			checkFits(prompt, model);
 		}
 		// Checked before anything is saved: a model that cannot read images says so.
-		var probe = prompt.request("chat-check", caller, model, conversation.temperature(), Recall.NONE);
+		var probe = prompt.request("chat-check", caller, model, conversation.temperature(), Recall.NONE, false);
 		try {
 			compute.check(probe);
 		}
@@ -399,7 +402,7 @@ public class AssistantManagement implements PersonalData {
 			conversations.recordMemories(reply.id(), recall.usedIds());
 		}
 		sink.recalled(recall.used(), remembered == null ? null : remembered.memory());
-		var request = prompt.request("chat-" + reply.id(), caller, model, conversation.temperature(), recall);
+		var request = prompt.request("chat-" + reply.id(), caller, model, conversation.temperature(), recall, true);
 		try {
 			ChatResult result = plans.run(caller, request, sink);
 			var status = result.finishReason() == FinishReason.CANCELLED ? StoredMessage.STOPPED : StoredMessage.COMPLETE;
@@ -479,7 +482,9 @@ public class AssistantManagement implements PersonalData {
 			}, e.text())).toList();
 		}
 
-		ChatRequest request(String id, Caller caller, String model, @Nullable Double temperature, Recall recall) {
+		/** @param withImages whether the image parts carry their bytes (a capability check needs only their kind) */
+		ChatRequest request(String id, Caller caller, String model, @Nullable Double temperature, Recall recall,
+				boolean withImages) {
 			var messages = recall.prependTo(messages());
 			var request = new ChatRequest(id, caller.person().toString(), caller.workload(), model, messages, null, temperature,
 					null, List.of());
@@ -509,7 +514,8 @@ public class AssistantManagement implements PersonalData {
 				parts.addObject().put("type", "text").put("text", message.content());
 				for (var image : entry.images()) {
 					parts.addObject().put("type", "image_url").putObject("image_url").put("url",
-							"data:" + image.mediaType() + ";base64," + java.util.Base64.getEncoder().encodeToString(image.data()));
+							"data:" + image.mediaType() + ";base64,"
+									+ (withImages ? java.util.Base64.getEncoder().encodeToString(image.data()) : ""));
 					bound += org.familiar.compute.PassThrough.MEDIA_TOKENS;
 				}
 			}

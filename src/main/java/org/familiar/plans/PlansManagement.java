@@ -255,6 +255,9 @@ public class PlansManagement implements PersonalData {
 	/** Where the work Familiar does for a person unasked (titles, memory extraction) shows in their usage. */
 	public static final String BACKGROUND = "Familiar in the background";
 
+	/** Where the evaluations a person starts in the web app show in their usage. */
+	public static final String RESEARCH_RUNS = "research runs";
+
 	/** The person's usage in their plan's window, itemised by day and model, by app, and by request. */
 	public UsageReport report(PersonId person) {
 		var usage = usage(person);
@@ -276,7 +279,8 @@ public class PlansManagement implements PersonalData {
 		}
 		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
 			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
-					s.token() == null ? ("interactive".equals(s.workload()) ? "web chat" : BACKGROUND)
+					s.token() == null ? ("interactive".equals(s.workload()) ? "web chat"
+							: "research".equals(s.workload()) ? RESEARCH_RUNS : BACKGROUND)
 							: labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
 					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome()))
 			.toList();
