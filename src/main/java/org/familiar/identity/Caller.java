@@ -28,13 +28,26 @@ public record Caller(PersonId person, String username, @Nullable TokenId token, 
 		return new Caller(person, username, token, other, connected);
 	}
 
-	/** An app signed in with Familiar: its registration id, client id, name and granted scopes. */
-	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes)
-			implements java.io.Serializable {
+	/**
+	 * An app signed in with Familiar: its registration id, client id, name and granted scopes, and
+	 * the authorization its token belongs to (for a linked device, the device's id).
+	 */
+	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes,
+			@Nullable String grant) implements java.io.Serializable {
 
 		public ConnectedApp {
 			scopes = Set.copyOf(scopes);
 		}
+
+		public ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes) {
+			this(registrationId, clientId, name, scopes, null);
+		}
+	}
+
+	/** The linked device this caller is (a device app's token with {@code familiar.device}), if it is one. */
+	public @Nullable String device() {
+		return connected != null && connected.grant() != null && connected.scopes().contains(Scopes.DEVICE)
+				? connected.grant() : null;
 	}
 
 	/**

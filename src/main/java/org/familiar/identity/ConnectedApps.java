@@ -47,8 +47,14 @@ public class ConnectedApps {
 
 	static final Duration TOKEN_CACHE = Duration.ofSeconds(10);
 
+	/** The scopes every app may ask for. */
 	public static final Set<String> SCOPES = Set.of(Scopes.OPENID, Scopes.PROFILE, Scopes.EMAIL, Scopes.ASSISTANT,
-			Scopes.MEMORY_READ, Scopes.MEMORY_WRITE, Scopes.RESEARCH);
+			Scopes.MEMORY_READ, Scopes.MEMORY_WRITE, Scopes.RESEARCH, Scopes.NOTIFY);
+
+	/** The scopes a device app may ask for: an app's, and being a device. */
+	public static final Set<String> DEVICE_SCOPES = java.util.stream.Stream
+		.concat(SCOPES.stream(), java.util.stream.Stream.of(Scopes.DEVICE))
+		.collect(java.util.stream.Collectors.toUnmodifiableSet());
 
 	private final RegisteredClientRepository clients;
 
@@ -221,7 +227,7 @@ public class ConnectedApps {
 			.clientId(clientId)
 			.clientName(cleanName)
 			.clientIdIssuedAt(clock.instant())
-			.scopes(scopes -> scopes.addAll(SCOPES))
+			.scopes(scopes -> scopes.addAll(device ? DEVICE_SCOPES : SCOPES))
 			.redirectUris(list -> list.addAll(uris))
 			.clientSettings(clientSettings(confidential))
 			.tokenSettings(TOKENS);
@@ -357,13 +363,15 @@ public class ConnectedApps {
 		var scopes = authorization.getAccessToken().getToken().getScopes();
 		return Optional.of(new Caller(person.get().id(), person.get().username(),
 				new TokenId(UUID.fromString(client.getId())), WorkloadClass.APP,
-				new Caller.ConnectedApp(client.getId(), client.getClientId(), client.getClientName(), scopes)));
+				new Caller.ConnectedApp(client.getId(), client.getClientId(), client.getClientName(), scopes,
+						authorization.getId())));
 	}
 
 	/** Deletes every consent and token the person gave apps, and the apps they registered (account deletion). */
 	void erase(Person person) {
 		jdbc.sql("delete from oauth2_authorization where principal_name = :name").param("name", person.username()).update();
 		jdbc.sql("delete from oauth2_authorization_consent where principal_name = :name").param("name", person.username()).update();
+		jdbc.sql("delete from linked_device where person_id = :person").param("person", person.id().value()).update();
 		for (var app : registeredBy(person.id())) {
 			deleteRegistration(app.registrationId());
 		}

@@ -27,6 +27,12 @@ public final class Scopes {
 	 */
 	public static final String RESEARCH = "familiar.research";
 
+	/** A linked device: report the person's context from it and receive the notifications shown on it. */
+	public static final String DEVICE = "familiar.device";
+
+	/** Send the person notifications, which Familiar shows when and where its attention policy decides. */
+	public static final String NOTIFY = "familiar.notify";
+
 	public static final Map<String, String> DESCRIPTIONS;
 
 	static {
@@ -38,6 +44,8 @@ public final class Scopes {
 		descriptions.put(MEMORY_READ, "Read the memories you share with apps, and let them shape its replies");
 		descriptions.put(MEMORY_WRITE, "Add to and change your memories");
 		descriptions.put(RESEARCH, "Upload and run your evaluation suites and see their scores, on your plan (never the items of your held-out suites)");
+		descriptions.put(DEVICE, "Be one of your devices: tell Familiar what you are doing there (in a meeting, driving, asleep) and show the notifications Familiar decides to show on it");
+		descriptions.put(NOTIFY, "Send you notifications, which Familiar shows when and where it judges best (or keeps for your digest)");
 		DESCRIPTIONS = java.util.Collections.unmodifiableMap(descriptions);
 	}
 

@@ -14,7 +14,9 @@ public enum MemorySource {
 	/** Added by hand on the memory page or through the API with a personal token. */
 	MANUAL,
 	/** Written by an app the person connected. */
-	APP;
+	APP,
+	/** Learned from what the person opens and dismisses of their notifications. */
+	ATTENTION;
 
 	public String id() {
 		return name().toLowerCase(Locale.ROOT);

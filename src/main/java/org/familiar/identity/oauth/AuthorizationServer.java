@@ -40,6 +40,7 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationConsentAuthenticationToken;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceAuthorizationConsentAuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceAuthorizationConsentAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceAuthorizationRequestAuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
@@ -111,15 +112,23 @@ class AuthorizationServer {
 	SecurityFilterChain authorizationServerEndpoints(HttpSecurity http, RegisteredClientRepository clients,
 			AuthorizationServerSettings settings, ConnectedApps apps, HashedAuthorizations authorizations,
 			PasswordEncoder passwords, ApplicationEventPublisher events, OAuth2AuthorizationConsentService consents,
-			CsrfTokenRepository csrfTokens, RequestCache requestCache) throws Exception {
+			CsrfTokenRepository csrfTokens, RequestCache requestCache, SigningKeys keys,
+			OAuth2TokenCustomizer<JwtEncodingContext> idTokens) throws Exception {
+		var deviceIdTokens = new org.springframework.security.oauth2.server.authorization.token.JwtGenerator(
+				new org.springframework.security.oauth2.jwt.NimbusJwtEncoder(keys));
+		deviceIdTokens.setJwtCustomizer(idTokens);
 		var server = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		var devices = new DeviceClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint());
 		Consumer<OAuth2AuthorizationConsentAuthenticationContext> capChosen = context -> capChosen(context, events);
 		http.securityMatcher(server.getEndpointsMatcher())
 			.with(server, config -> config
 				.oidc(oidc -> oidc
+					.userInfoEndpoint(endpoint -> endpoint.authenticationProviders(providers -> {
+						providers.clear();
+						providers.add(new UserInfo(authorizations));
+					}))
 					.providerConfigurationEndpoint(endpoint -> endpoint
-						.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.SCOPES))))
+						.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.DEVICE_SCOPES))))
 					// Dynamic registration (/connect/register) with a registrar's client.create token.
 					.clientRegistrationEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.forEach(provider -> {
 						if (provider instanceof OidcClientRegistrationAuthenticationProvider registration) {
@@ -133,7 +142,10 @@ class AuthorizationServer {
 							consent.setAuthorizationConsentCustomizer(capChosen);
 						}
 					})))
-				.deviceAuthorizationEndpoint(endpoint -> endpoint.verificationUri("/activate"))
+				.deviceAuthorizationEndpoint(endpoint -> endpoint.verificationUri("/activate")
+					.authenticationProviders(providers -> providers.replaceAll(provider ->
+							provider instanceof OAuth2DeviceAuthorizationRequestAuthenticationProvider requests
+									? new DeviceRequests(requests, authorizations) : provider)))
 				.deviceVerificationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
 					.deviceVerificationResponseHandler((request, response, authentication) -> response
 						.sendRedirect(request.getContextPath() + "/activated"))
@@ -151,6 +163,9 @@ class AuthorizationServer {
 							}
 						});
 					}))
+				.tokenEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.replaceAll(provider ->
+						provider instanceof org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceCodeAuthenticationProvider exchange
+								? new DeviceIdTokens(exchange, authorizations, deviceIdTokens) : provider)))
 				.clientAuthentication(authentication -> authentication.authenticationConverter(devices)
 					.authenticationProvider(devices)))
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())

@@ -17,8 +17,10 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Public device clients (RFC 8628): a television or a speaker cannot keep a secret, so it names
- * itself with {@code client_id} alone at the device authorization endpoint and when it polls the
- * token endpoint with its device code. Only clients registered as public device clients pass.
+ * itself with {@code client_id} alone at the device authorization endpoint, when it polls the
+ * token endpoint with its device code, and when it trades its refresh token for new tokens (so it
+ * stays linked: refresh tokens rotate and are bound to the client and the device's authorization).
+ * Only clients registered as public device clients pass.
  */
 final class DeviceClients implements AuthenticationConverter, AuthenticationProvider {
 
@@ -34,7 +36,8 @@ final class DeviceClients implements AuthenticationConverter, AuthenticationProv
 		var authorization = AntPathRequestMatcher.antMatcher(org.springframework.http.HttpMethod.POST, deviceAuthorizationEndpoint);
 		var token = AntPathRequestMatcher.antMatcher(org.springframework.http.HttpMethod.POST, tokenEndpoint);
 		this.deviceRequests = request -> authorization.matches(request) || (token.matches(request)
-				&& AuthorizationGrantType.DEVICE_CODE.getValue().equals(request.getParameter(OAuth2ParameterNames.GRANT_TYPE)));
+				&& (AuthorizationGrantType.DEVICE_CODE.getValue().equals(request.getParameter(OAuth2ParameterNames.GRANT_TYPE))
+						|| AuthorizationGrantType.REFRESH_TOKEN.getValue().equals(request.getParameter(OAuth2ParameterNames.GRANT_TYPE))));
 	}
 
 	@Override

@@ -30,7 +30,11 @@ class OAuthPages {
 
 	private final ConnectedApps apps;
 
-	OAuthPages(RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents, ConnectedApps apps) {
+	private final org.familiar.identity.oauth.HashedAuthorizations authorizations;
+
+	OAuthPages(RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents, ConnectedApps apps,
+			org.familiar.identity.oauth.HashedAuthorizations authorizations) {
+		this.authorizations = authorizations;
 		this.clients = clients;
 		this.consents = consents;
 		this.apps = apps;
@@ -54,7 +58,8 @@ class OAuthPages {
 		Set<String> granted = previous == null ? Set.of() : previous.getScopes();
 		var choices = new java.util.ArrayList<ScopeChoice>();
 		for (var requested : new LinkedHashSet<>(java.util.List.of(StringUtils.delimitedListToStringArray(scope, " ")))) {
-			if (!requested.isBlank() && !OidcScopes.OPENID.equals(requested)) {
+			// A device has no ID token: that it may learn whose it is is a choice like the others.
+			if (!requested.isBlank() && (userCode != null || !OidcScopes.OPENID.equals(requested))) {
 				choices.add(new ScopeChoice(requested, Scopes.describe(requested), granted.contains(requested)));
 			}
 		}
@@ -64,6 +69,13 @@ class OAuthPages {
 		model.addAttribute("choices", choices);
 		model.addAttribute("state", state);
 		model.addAttribute("userCode", userCode);
+		if (userCode != null) {
+			var device = authorizations.findByToken(userCode, new org.springframework.security.oauth2.server.authorization.OAuth2TokenType("user_code"));
+			if (device != null && device.getRegisteredClientId().equals(client.getId())) {
+				model.addAttribute("deviceName", device.getAttribute(org.familiar.identity.LinkedDevices.DEVICE_NAME));
+				model.addAttribute("deviceKind", device.getAttribute(org.familiar.identity.LinkedDevices.DEVICE_KIND));
+			}
+		}
 		model.addAttribute("action", userCode != null ? "/oauth2/device_verification" : "/oauth2/authorize");
 		model.addAttribute("asksForAssistant", scope.contains(Scopes.ASSISTANT));
 		return "identity/consent";

@@ -3,6 +3,8 @@ package org.familiar.plans.web;
 import java.util.UUID;
 import org.familiar.identity.CallerPrincipal;
 import org.familiar.identity.ConnectedApps;
+import org.familiar.identity.LinkedDevice;
+import org.familiar.identity.LinkedDevices;
 import org.familiar.identity.Scopes;
 import org.familiar.plans.PlansManagement;
 import org.familiar.plans.UsageReport;
@@ -27,22 +29,28 @@ class ConnectedAppsPages {
 
 	private final PlansManagement plans;
 
-	ConnectedAppsPages(ConnectedApps apps, PlansManagement plans) {
+	private final LinkedDevices devices;
+
+	ConnectedAppsPages(ConnectedApps apps, PlansManagement plans, LinkedDevices devices) {
 		this.apps = apps;
 		this.plans = plans;
+		this.devices = devices;
 	}
 
-	record Row(ConnectedApps.Connection connection, java.util.List<String> allowed, UsageReport.@Nullable Source usage) {
+	record Row(ConnectedApps.Connection connection, java.util.List<String> allowed, UsageReport.@Nullable Source usage,
+			java.util.List<LinkedDevice> devices) {
 	}
 
 	@GetMapping("/settings/apps")
 	String page(@AuthenticationPrincipal CallerPrincipal me, Model model) {
 		var person = me.caller().person();
 		var report = plans.report(person);
+		var linked = devices.of(person);
 		var rows = apps.connected(person).stream().map(c -> {
 			var id = UUID.fromString(c.app().registrationId());
 			var usage = report.sources().stream().filter(s -> id.equals(s.id())).findFirst().orElse(null);
-			return new Row(c, c.scopes().stream().filter(s -> !Scopes.OPENID.equals(s)).map(Scopes::describe).toList(), usage);
+			return new Row(c, c.scopes().stream().filter(s -> !Scopes.OPENID.equals(s)).map(Scopes::describe).toList(), usage,
+					linked.stream().filter(d -> d.clientId().equals(c.app().clientId())).toList());
 		}).toList();
 		model.addAttribute("rows", rows);
 		model.addAttribute("window", report.usage().window());
@@ -56,6 +64,18 @@ class ConnectedAppsPages {
 		}
 		else {
 			redirect.addFlashAttribute("error", "That app was not connected.");
+		}
+		return "redirect:/settings/apps";
+	}
+
+	/** Unlinks one device: its tokens stop working at once; the app's other devices stay linked. */
+	@PostMapping("/settings/devices/{id}/unlink")
+	String unlink(@AuthenticationPrincipal CallerPrincipal me, @PathVariable String id, RedirectAttributes redirect) {
+		if (devices.unlink(me.caller().person(), id)) {
+			redirect.addFlashAttribute("notice", "Device removed: its tokens no longer work.");
+		}
+		else {
+			redirect.addFlashAttribute("error", "No such device.");
 		}
 		return "redirect:/settings/apps";
 	}
