@@ -413,6 +413,19 @@
         } else if (event === 'memories') {
           usedMemories(reply, data.used);
           for (const memory of data.remembered) if (mine) note(mine, `${words.remembered} ${memory.content}`);
+        } else if (event === 'notes') {
+          for (const understood of data.notes) {
+            if (!mine) continue;
+            note(mine, understood.text);
+            if (understood.link && understood.link.startsWith('/')) {
+              const change = document.createElement('a');
+              change.href = understood.link;
+              change.textContent = words.noteChange;
+              const shown = [...mine.querySelectorAll('.status')].pop();
+              shown.classList.add('note');
+              shown.append(' ', change);
+            }
+          }
         } else if (event === 'token') {
           markdown += data.t;
           paint();

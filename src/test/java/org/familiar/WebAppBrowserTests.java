@@ -84,6 +84,9 @@ class WebAppBrowserTests {
 	@Autowired
 	MemoryManagement memory;
 
+	@Autowired
+	org.familiar.attention.AttentionManagement attention;
+
 	private final HttpClient http = HttpClient.newHttpClient();
 
 	private WebDriverWait waiting(int seconds) {
@@ -394,6 +397,12 @@ class WebAppBrowserTests {
 		pages.put("chat", conversation);
 		pages.put("new-chat", "/chat");
 		pages.put("memory", "/memory");
+		var ada = new org.familiar.identity.Caller(me, "ada", null, WorkloadClass.INTERACTIVE);
+		attention.notify(ada, new org.familiar.attention.AttentionManagement.Outgoing("Call the plumber about the leak under the sink",
+				"He said after four", org.familiar.attention.Urgency.HIGH, null, null, null));
+		attention.notify(ada, new org.familiar.attention.AttentionManagement.Outgoing("Library books due",
+				null, org.familiar.attention.Urgency.LOW, "errands", null, null));
+		pages.put("attention", "/attention");
 		pages.put("usage", "/usage");
 		pages.put("research", "/research");
 		pages.put("apps", "/settings/apps");

@@ -55,8 +55,12 @@ public class AssistantManagement implements PersonalData {
 
 	private final org.familiar.assistant.internal.StoredResponses responses;
 
+	private final org.springframework.beans.factory.ObjectProvider<MessageNotes> notes;
+
 	AssistantManagement(Conversations conversations, ComputeManagement compute, PlansManagement plans,
-			MemoryManagement memory, Clock clock, org.familiar.assistant.internal.StoredResponses responses) {
+			MemoryManagement memory, Clock clock, org.familiar.assistant.internal.StoredResponses responses,
+			org.springframework.beans.factory.ObjectProvider<MessageNotes> notes) {
+		this.notes = notes;
 		this.responses = responses;
 		this.plans = plans;
 		this.conversations = conversations;
@@ -303,6 +307,28 @@ public class AssistantManagement implements PersonalData {
 		}
 	}
 
+	/** What the modules that act on messages understood from this one (a reminder set), never failing the turn. */
+	private List<MessageNotes.Note> read(Caller caller, UUID message, String text) {
+		var all = new ArrayList<MessageNotes.Note>();
+		notes.orderedStream().forEach(reader -> {
+			try {
+				all.addAll(reader.read(caller, message, text));
+			}
+			catch (RuntimeException ex) {
+				log.warn("Could not act on message {}: {}", message, ex.getMessage());
+			}
+		});
+		return all;
+	}
+
+	/** The notes made on these messages when they were sent, by message. */
+	public java.util.Map<UUID, List<MessageNotes.Note>> notes(Caller caller, java.util.Collection<UUID> messages) {
+		var all = new java.util.HashMap<UUID, List<MessageNotes.Note>>();
+		notes.orderedStream().forEach(reader -> reader.notes(caller, messages)
+			.forEach((id, found) -> all.merge(id, found, (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList())));
+		return all;
+	}
+
 	/**
 	 * Runs a turn and streams the reply into {@code sink}, saving it as it ends.
 	 * @return the saved reply
@@ -402,6 +428,12 @@ public class AssistantManagement implements PersonalData {
 			conversations.recordMemories(reply.id(), recall.usedIds());
 		}
 		sink.recalled(recall.used(), remembered == null ? null : remembered.memory());
+		if (turn.regenerate() == null) {
+			var understood = read(caller, asked, text);
+			if (!understood.isEmpty()) {
+				sink.noted(understood);
+			}
+		}
 		var request = prompt.request("chat-" + reply.id(), caller, model, conversation.temperature(), recall, true);
 		try {
 			ChatResult result = plans.run(caller, request, sink);

@@ -16,6 +16,10 @@ public interface ReplySink extends TokenSink {
 	default void recalled(List<Memory> used, @Nullable Memory remembered) {
 	}
 
+	/** What was understood from the person's message and done about it (a reminder set), after {@link #recalled}. */
+	default void noted(List<MessageNotes.Note> notes) {
+	}
+
 	/** Called once the reply is saved as begun, with its id (before {@link #recalled}). */
 	default void started(java.util.UUID reply) {
 	}

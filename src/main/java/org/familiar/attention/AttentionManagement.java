@@ -380,7 +380,8 @@ public class AttentionManagement implements PersonalData {
 			.orElse(null);
 		var pending = jdbc.sql("""
 				select min(deliver_at) from notification where person_id = :person and sender = :sender
-				and decision = 'now' and released_at is null and action is null and deliver_at > :now""")
+				and decision = 'now' and released_at is null and action is null and deliver_at > :now
+				and (topic is null or topic <> 'reminder')""")
 			.param("person", person.value())
 			.param("sender", sender)
 			.param("now", now.atOffset(ZoneOffset.UTC))
@@ -582,6 +583,86 @@ public class AttentionManagement implements PersonalData {
 		return value == null ? null : value.toInstant();
 	}
 
+	// ----- reminders -----
+
+	/** How a reminder's title starts. */
+	public static final String REMINDER = "Reminder: ";
+
+	/**
+	 * A reminder from Familiar, due at {@code due}: then shown on the device best placed to reach
+	 * the person (it is what they asked for, so a meeting does not hold it back).
+	 * @param sourceRef what it came from ({@code message:ID} for a chat message)
+	 */
+	public Notification remind(PersonId person, String what, Instant due, String sourceRef) {
+		var id = UUID.randomUUID();
+		var zone = rules(person).zone();
+		var when = DateTimeFormatter.ofPattern("HH:mm 'on' EEE d MMM", java.util.Locale.ENGLISH).withZone(zone).format(due);
+		transactions.executeWithoutResult(tx -> {
+			insert(id, person, Notification.FAMILIAR, "Familiar", new Outgoing(REMINDER + what, null, Urgency.HIGH, "reminder", null, null),
+					clock.instant(), new AttentionPolicy.Decision(AttentionPolicy.Kind.NOW, null, null,
+							"a reminder you asked for, due at " + when, due));
+			jdbc.sql("update notification set source_ref = :ref where id = :id").param("ref", sourceRef).param("id", id).update();
+		});
+		return notification(person, id);
+	}
+
+	/**
+	 * Changes a reminder that is still to come: what it says and when.
+	 * @throws NotificationNotFoundException unless it is the person's and still to come
+	 */
+	public Notification changeReminder(PersonId person, UUID id, String what, Instant due) {
+		var now = clock.instant();
+		if (!due.isAfter(now)) {
+			throw new InvalidAttentionException("A reminder is due in the future.");
+		}
+		var title = new Outgoing(REMINDER + what, null, Urgency.HIGH, null, null, null).title();
+		var zone = rules(person).zone();
+		var when = DateTimeFormatter.ofPattern("HH:mm 'on' EEE d MMM", java.util.Locale.ENGLISH).withZone(zone).format(due);
+		var changed = jdbc.sql("""
+				update notification set title = :title, deliver_at = :due, reason = :reason where id = :id and person_id = :person
+				and topic = 'reminder' and sender = 'familiar' and released_at is null and action is null""")
+			.param("title", title)
+			.param("due", due.atOffset(ZoneOffset.UTC))
+			.param("reason", "a reminder you asked for, due at " + when)
+			.param("id", id)
+			.param("person", person.value())
+			.update();
+		if (changed == 0) {
+			throw new NotificationNotFoundException("No reminder to come with that id.");
+		}
+		return notification(person, id);
+	}
+
+	/** Cancels a reminder that is still to come. */
+	public Notification cancelReminder(PersonId person, UUID id) {
+		var cancelled = jdbc.sql("""
+				update notification set action = 'cancelled', acted_at = :now, decision = 'drop', reason = 'cancelled by you'
+				where id = :id and person_id = :person and topic = 'reminder' and sender = 'familiar' and released_at is null and action is null""")
+			.param("now", clock.instant().atOffset(ZoneOffset.UTC))
+			.param("id", id)
+			.param("person", person.value())
+			.update();
+		if (cancelled == 0) {
+			throw new NotificationNotFoundException("No reminder to come with that id.");
+		}
+		return notification(person, id);
+	}
+
+	/** The person's notifications that came from these sources ({@code message:ID}), by source. */
+	public Map<String, List<Notification>> bySource(PersonId person, List<String> refs) {
+		if (refs.isEmpty()) {
+			return Map.of();
+		}
+		var found = new HashMap<String, List<Notification>>();
+		jdbc.sql("select * from notification where person_id = :person and source_ref in (:refs) order by created_at")
+			.param("person", person.value())
+			.param("refs", refs)
+			.query((rs, n) -> Map.entry(rs.getString("source_ref"), notification(rs, n)))
+			.list()
+			.forEach(e -> found.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+		return found;
+	}
+
 	// ----- acknowledgements and learning -----
 
 	/**
@@ -622,7 +703,10 @@ public class AttentionManagement implements PersonalData {
 
 	private void learn(PersonId person, Notification acted, boolean opened, Instant now) {
 		var keys = new ArrayList<String>();
-		keys.add(AttentionPolicy.senderKey(acted.sender()));
+		if (!Notification.FAMILIAR.equals(acted.sender())) {
+			// Familiar's own (reminders, digests, finished runs) are learned from by topic only.
+			keys.add(AttentionPolicy.senderKey(acted.sender()));
+		}
 		if (acted.topic() != null) {
 			keys.add(AttentionPolicy.topicKey(acted.topic()));
 			var shown = acted.deliveredAt() != null ? acted.deliveredAt() : acted.createdAt();

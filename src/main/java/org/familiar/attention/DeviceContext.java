@@ -31,6 +31,27 @@ public record DeviceContext(@Nullable String activity, @Nullable Boolean focus, 
 		check("audio", audio, AUDIO);
 	}
 
+	/** What it says, in a few words: "meeting · screen off · work". */
+	public String summary() {
+		var parts = new java.util.ArrayList<String>();
+		if (activity != null) {
+			parts.add(activity);
+		}
+		if (Boolean.TRUE.equals(focus)) {
+			parts.add("focus");
+		}
+		if (screen != null) {
+			parts.add("screen " + screen);
+		}
+		if (place != null) {
+			parts.add(place);
+		}
+		if (audio != null && !"none".equals(audio)) {
+			parts.add(audio);
+		}
+		return parts.isEmpty() ? "nothing said" : String.join(" · ", parts);
+	}
+
 	public boolean is(String activity) {
 		return activity.equals(this.activity);
 	}

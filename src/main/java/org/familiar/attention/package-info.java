@@ -7,7 +7,7 @@
  * opens and dismisses becomes preferences they can see and edit (memories from {@code attention}).
  */
 @NullMarked
-@ApplicationModule(allowedDependencies = { "identity", "compute", "plans", "memory" })
+@ApplicationModule(allowedDependencies = { "identity", "compute", "plans", "memory", "assistant" })
 package org.familiar.attention;
 
 import org.jspecify.annotations.NullMarked;

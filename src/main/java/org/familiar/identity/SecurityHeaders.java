@@ -17,7 +17,7 @@ public final class SecurityHeaders {
 	public static final String CONTENT_SECURITY_POLICY = policy("'self' data: blob:");
 
 	public static final String PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-			+ "serial=(), bluetooth=(), display-capture=()";
+			+ "serial=(), display-capture=()";
 
 	private SecurityHeaders() {
 	}

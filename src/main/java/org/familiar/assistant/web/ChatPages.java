@@ -93,6 +93,8 @@ class ChatPages {
 		var thread = assistant.thread(me.caller(), id);
 		model.addAttribute("conversation", conversation);
 		model.addAttribute("thread", thread);
+		model.addAttribute("notes", assistant.notes(me.caller(), thread.stream()
+			.filter(m -> "user".equals(m.message().role())).map(m -> m.message().id()).toList()));
 		model.addAttribute("memories", memory.byIds(me.caller(), thread.stream()
 			.flatMap(m -> m.message().memoryIds().stream())
 			.collect(java.util.stream.Collectors.toSet())));
@@ -280,6 +282,18 @@ class ChatPages {
 							try {
 								events.sendObject("memories", Map.of("used", used.stream().map(ChatPages::brief).toList(),
 										"remembered", remembered == null ? List.of() : List.of(brief(remembered))));
+							}
+							catch (IOException gone) {
+								// The reply itself will notice.
+							}
+						}
+
+						@Override
+						public void noted(List<org.familiar.assistant.MessageNotes.Note> notes) {
+							try {
+								events.sendObject("notes", Map.of("notes", notes.stream()
+									.map(n -> n.link() == null ? Map.of("text", n.text()) : Map.of("text", n.text(), "link", n.link()))
+									.toList()));
 							}
 							catch (IOException gone) {
 								// The reply itself will notice.

@@ -34,7 +34,7 @@ class PageContext {
 		if (path.startsWith("/settings")) {
 			return "settings";
 		}
-		for (var section : new String[] { "chat", "memory", "usage", "research" }) {
+		for (var section : new String[] { "chat", "memory", "attention", "usage", "research" }) {
 			if (path.startsWith("/" + section)) {
 				return section;
 			}
