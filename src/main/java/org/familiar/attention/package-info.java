@@ -7,7 +7,7 @@
  * opens and dismisses becomes preferences they can see and edit (memories from {@code attention}).
  */
 @NullMarked
-@ApplicationModule(allowedDependencies = { "identity", "compute", "plans", "memory", "assistant" })
+@ApplicationModule(allowedDependencies = { "identity", "compute", "plans", "memory", "assistant", "research" })
 package org.familiar.attention;
 
 import org.jspecify.annotations.NullMarked;

@@ -106,8 +106,12 @@ public class ResearchManagement implements PersonalData {
 
 	private final ResearchSettings settings;
 
+	private final org.springframework.context.ApplicationEventPublisher events;
+
 	ResearchManagement(Evaluations evaluations, ComputeManagement compute, PlansManagement plans,
-			IdentityManagement identity, Clock clock, ResearchSettings settings, org.familiar.compute.Replicas replicas) {
+			IdentityManagement identity, Clock clock, ResearchSettings settings, org.familiar.compute.Replicas replicas,
+			org.springframework.context.ApplicationEventPublisher events) {
+		this.events = events;
 		this.replicas = replicas;
 		replicas.onDeparture(this::takeOver);
 		this.settings = settings;
@@ -523,8 +527,12 @@ public class ResearchManagement implements PersonalData {
 					});
 				}
 			}
-			if (!Thread.currentThread().isInterrupted() && !cancelling.contains(run.id())) {
-				evaluations.finish(run.id(), DONE, clock.instant());
+			if (!Thread.currentThread().isInterrupted() && !cancelling.contains(run.id())
+					&& evaluations.finish(run.id(), DONE, clock.instant()) && run.owner() != null) {
+				var tally = evaluations.tally(run.id());
+				var suite = evaluations.suite(run.suite()).map(Evaluations.StoredSuite::name).orElse("a suite");
+				events.publishEvent(new EvaluationFinished(new org.familiar.identity.PersonId(run.owner()), run.id(), suite,
+						run.model(), tally.graded(), tally.correct()));
 			}
 		}
 		catch (InterruptedException ex) {

@@ -151,6 +151,14 @@ class ResearchApiTests extends RunningFamiliar {
 			.until(() -> read("/api/research/runs/" + second, annToken).path("progress").path("status").asText().equals("done"));
 		var run = read("/api/research/runs/" + second, annToken);
 		assertThat(run.path("summary").path("accuracy").asDouble()).isEqualTo(1.0);
+		// Familiar tells the person, through the attention policy, when a run has finished.
+		await().atMost(Duration.ofSeconds(10)).until(() -> read("/api/notifications", annToken).findValuesAsText("dedupe_key")
+			.contains("run:" + second));
+		var told = java.util.stream.StreamSupport.stream(read("/api/notifications", annToken).spliterator(), false)
+			.filter(n -> ("run:" + second).equals(n.path("dedupe_key").asText())).findFirst().orElseThrow();
+		assertThat(told.path("sender").asText()).isEqualTo("familiar");
+		assertThat(told.path("title").asText()).startsWith("Evaluation finished: ");
+		assertThat(told.path("body").asText()).startsWith("20 of 20 correct with vault-model");
 		assertThat(run.path("progress").path("graded").asInt()).isEqualTo(20);
 		assertThat(run.path("model").asText()).isEqualTo("vault-model");
 		var results = read("/api/research/runs/" + first + "/results", annToken).path("data");
