@@ -91,6 +91,8 @@ public class AttentionManagement implements PersonalData {
 
 	private final ZoneId defaultZone;
 
+	private final org.familiar.attention.internal.WebPushes pushes;
+
 	private final Cache<PersonId, List<LinkedDevice>> devices = Caffeine.newBuilder()
 		.maximumSize(100_000)
 		.expireAfterWrite(Duration.ofSeconds(5))
@@ -98,7 +100,9 @@ public class AttentionManagement implements PersonalData {
 
 	AttentionManagement(JdbcClient jdbc, PlatformTransactionManager transactions, LinkedDevices linked,
 			IdentityManagement identity, MemoryManagement memory, PlansManagement plans, ComputeManagement compute,
-			Broadcasts broadcasts, AttentionSettings settings, Clock clock, ObjectMapper json) {
+			Broadcasts broadcasts, AttentionSettings settings, Clock clock, ObjectMapper json,
+			org.familiar.attention.internal.WebPushes pushes) {
+		this.pushes = pushes;
 		this.jdbc = jdbc;
 		this.transactions = new TransactionTemplate(transactions);
 		this.linked = linked;
@@ -458,6 +462,32 @@ public class AttentionManagement implements PersonalData {
 			throw new IllegalStateException(ex);
 		}
 		broadcasts.publish(EVENTS, person.value().toString());
+		if (device == null) {
+			// Shown in the web app: to the browsers the person allowed, once this is stored.
+			var text = payloadText(payload);
+			var urgent = first.urgency().compareTo(Urgency.HIGH) >= 0;
+			if (org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
+				org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+						new org.springframework.transaction.support.TransactionSynchronization() {
+							@Override
+							public void afterCommit() {
+								pushes.push(person, text, urgent);
+							}
+						});
+			}
+			else {
+				pushes.push(person, text, urgent);
+			}
+		}
+	}
+
+	private String payloadText(Map<String, Object> payload) {
+		try {
+			return json.writeValueAsString(payload);
+		}
+		catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	/** One event of a stream: its sequence number (the SSE id) and its JSON. */
@@ -1019,7 +1049,7 @@ public class AttentionManagement implements PersonalData {
 	@Override
 	public void erase(PersonId person) {
 		for (var table : List.of("device_context", "attention_rules", "notification", "attention_event", "attention_digest",
-				"attention_stat", "attention_learned")) {
+				"attention_stat", "attention_learned", "push_subscription")) {
 			jdbc.sql("delete from " + table + " where person_id = :person").param("person", person.value()).update();
 		}
 		devices.invalidate(person);

@@ -30,7 +30,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 @ConditionalOnWebApplication
 class WebSecurity {
 
-	static final String[] PUBLIC = { "/login", "/setup", "/webjars/**", "/css/**", "/js/**", "/img/**", "/favicon.ico", "/error",
+	static final String[] PUBLIC = { "/login", "/setup", "/webjars/**", "/css/**", "/js/**", "/sw.js", "/img/**", "/favicon.ico", "/error",
 			"/actuator/health/**", "/actuator/prometheus" };
 
 	@Bean

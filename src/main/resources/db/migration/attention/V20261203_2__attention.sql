@@ -89,3 +89,20 @@ create table attention_learned (
     learned_at timestamp with time zone not null,
     primary key (person_id, stat_key)
 );
+
+-- Web Push: the server's VAPID key pair (one, shared by replicas) and the browsers that subscribed.
+create table push_vapid (
+    id          int          not null primary key,
+    public_key  varchar(400) not null,
+    private_key varchar(400) not null,
+    created_at  timestamp with time zone not null
+);
+
+create table push_subscription (
+    endpoint    varchar(1000) not null primary key,
+    person_id   uuid          not null,
+    p256dh      varchar(200)  not null,
+    auth        varchar(100)  not null,
+    created_at  timestamp with time zone not null
+);
+create index push_subscription_person on push_subscription (person_id);

@@ -42,7 +42,8 @@ import org.springframework.test.context.TestPropertySource;
  * with {@code familiar.notify}; digests at their time with a set clock; isolation; bad input.
  */
 @Import(SettableClock.Bean.class)
-@TestPropertySource(properties = { "familiar.attention.tick=PT1H", "familiar.attention.zone=UTC" })
+@TestPropertySource(properties = { "familiar.attention.tick=PT1H", "familiar.attention.zone=UTC",
+		"familiar.attention.push.allow-private-endpoints=true" })
 class DevicesAndNotificationsTests extends RunningFamiliar {
 
 	static final ObjectMapper JSON = new ObjectMapper();
@@ -355,6 +356,115 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 			.isFalse();
 		var started = form("/oauth2/device_authorization", "client_id", "nobody", "scope", "familiar.device");
 		assertThat(started.statusCode()).isEqualTo(401);
+	}
+
+	@Test
+	void aBrowserThatSubscribedGetsWhatIsShownInTheWebAppByWebPush() throws Exception {
+		var received = new LinkedBlockingQueue<com.sun.net.httpserver.HttpExchange>();
+		var bodies = new java.util.concurrent.ConcurrentHashMap<com.sun.net.httpserver.HttpExchange, byte[]>();
+		var pushService = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+		pushService.createContext("/push/", exchange -> {
+			bodies.put(exchange, exchange.getRequestBody().readAllBytes());
+			received.add(exchange);
+			exchange.sendResponseHeaders(exchange.getRequestURI().getPath().endsWith("/gone") ? 410 : 201, -1);
+			exchange.close();
+		});
+		pushService.start();
+		try {
+			// The browser's side of RFC 8291: its own key pair and auth secret.
+			var generator = java.security.KeyPairGenerator.getInstance("EC");
+			generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+			var browserKeys = generator.generateKeyPair();
+			var auth = new byte[16];
+			new java.security.SecureRandom().nextBytes(auth);
+			var p256dh = com.interaso.webpush.CryptoKt.getUncompressedBytes((java.security.interfaces.ECPublicKey) browserKeys.getPublic());
+			var b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+			var base = "http://127.0.0.1:" + pushService.getAddress().getPort() + "/push/";
+			var key = JSON.readTree(api("GET", "/api/attention/push/key", annToken, null).body()).get("public_key").asText();
+			assertThat(java.util.Base64.getUrlDecoder().decode(key)).hasSize(65);
+			for (var endpoint : List.of(base + "browser", base + "gone")) {
+				assertThat(api("POST", "/api/attention/push/subscriptions", annToken, "{\"endpoint\":\"" + endpoint
+						+ "\",\"keys\":{\"p256dh\":\"" + b64.encodeToString(p256dh) + "\",\"auth\":\"" + b64.encodeToString(auth) + "\"}}")
+					.statusCode()).isEqualTo(201);
+			}
+			assertThat(api("POST", "/api/attention/push/subscriptions", annToken,
+					"{\"endpoint\":\"" + base + "x\",\"keys\":{\"p256dh\":\"short\",\"auth\":\"x\"}}").statusCode()).isEqualTo(400);
+
+			// Shown on a device: no push (the policy picked the watch, not every screen).
+			var watch = link("Watch app 4", "familiar.device", "Watch", "watch").tokens().access();
+			context(watch, "{\"screen\":\"on\"}");
+			assertThat(send(annToken, "{\"title\":\"On the wrist\",\"urgency\":\"high\"}").get("device_name").asText()).isEqualTo("Watch");
+			var watchId = JSON.readTree(api("GET", "/api/devices/current", watch, null).body()).get("id").asText();
+			assertThat(api("DELETE", "/api/devices/" + watchId, annToken, null).statusCode()).isEqualTo(204);
+			clock.advance(Duration.ofMinutes(3));
+			assertThat(send(annToken, "{\"title\":\"In the browser\",\"urgency\":\"high\"}").get("reason").asText())
+				.isEqualTo("now in the web app: no device is linked");
+
+			var pushes = new ArrayList<com.sun.net.httpserver.HttpExchange>();
+			for (int i = 0; i < 2; i++) {
+				var push = received.poll(10, TimeUnit.SECONDS);
+				assertThat(push).as("a push").isNotNull();
+				pushes.add(push);
+			}
+			var push = pushes.stream().filter(p -> p.getRequestURI().getPath().endsWith("/browser")).findFirst().orElseThrow();
+			assertThat(push.getRequestHeaders().getFirst("Content-Encoding")).isEqualTo("aes128gcm");
+			assertThat(push.getRequestHeaders().getFirst("Authorization")).startsWith("vapid t=").contains(", k=" + key);
+			assertThat(push.getRequestHeaders().getFirst("Urgency")).isEqualTo("high");
+			var shown = JSON.readTree(decrypt(bodies.get(push), (java.security.interfaces.ECPrivateKey) browserKeys.getPrivate(), p256dh, auth));
+			assertThat(shown.get("title").asText()).isEqualTo("In the browser");
+			assertThat(received.poll(1, TimeUnit.SECONDS)).as("nothing for the one shown on the watch").isNull();
+			// The push service said the other subscription is gone: it is deleted.
+			org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pushesFor(ann) == 1);
+		}
+		finally {
+			pushService.stop(0);
+		}
+	}
+
+	@Autowired
+	org.familiar.attention.internal.WebPushes webPushes;
+
+	private int pushesFor(org.familiar.identity.Person person) {
+		return webPushes.subscriptions(person.id());
+	}
+
+	/** RFC 8291 decryption, as the browser does it. */
+	static String decrypt(byte[] body, java.security.interfaces.ECPrivateKey browserPrivate, byte[] browserPublic, byte[] auth)
+			throws Exception {
+		var salt = java.util.Arrays.copyOfRange(body, 0, 16);
+		int idLength = body[20] & 0xff;
+		var serverPublic = java.util.Arrays.copyOfRange(body, 21, 21 + idLength);
+		var agreement = javax.crypto.KeyAgreement.getInstance("ECDH");
+		agreement.init(browserPrivate);
+		agreement.doPhase(com.interaso.webpush.CryptoKt.generatePublicKeyFromUncompressedBytes(serverPublic), true);
+		var secret = agreement.generateSecret();
+		var info = new java.io.ByteArrayOutputStream();
+		info.write("WebPush: info\0".getBytes(StandardCharsets.US_ASCII));
+		info.write(browserPublic);
+		info.write(serverPublic);
+		var ikm = hkdf(auth, secret, info.toByteArray(), 32);
+		var cek = hkdf(salt, ikm, "Content-Encoding: aes128gcm\0".getBytes(StandardCharsets.US_ASCII), 16);
+		var nonce = hkdf(salt, ikm, "Content-Encoding: nonce\0".getBytes(StandardCharsets.US_ASCII), 12);
+		var cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+		cipher.init(javax.crypto.Cipher.DECRYPT_MODE, new javax.crypto.spec.SecretKeySpec(cek, "AES"),
+				new javax.crypto.spec.GCMParameterSpec(128, nonce));
+		var plain = cipher.doFinal(body, 21 + idLength, body.length - 21 - idLength);
+		int end = plain.length - 1;
+		while (end > 0 && plain[end] == 0) {
+			end--;
+		}
+		assertThat(plain[end]).as("the last record's delimiter").isEqualTo((byte) 2);
+		return new String(plain, 0, end, StandardCharsets.UTF_8);
+	}
+
+	private static byte[] hkdf(byte[] salt, byte[] ikm, byte[] info, int length) throws Exception {
+		var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+		mac.init(new javax.crypto.spec.SecretKeySpec(salt, "HmacSHA256"));
+		var prk = mac.doFinal(ikm);
+		mac.init(new javax.crypto.spec.SecretKeySpec(prk, "HmacSHA256"));
+		mac.update(info);
+		mac.update((byte) 1);
+		return java.util.Arrays.copyOf(mac.doFinal(), length);
 	}
 
 	// ----- helpers -----

@@ -62,7 +62,11 @@ class AttentionApi {
 
 	private final DeviceStreams streams;
 
-	AttentionApi(AttentionManagement attention, LinkedDevices linked, DeviceStreams streams) {
+	private final org.familiar.attention.internal.WebPushes pushes;
+
+	AttentionApi(AttentionManagement attention, LinkedDevices linked, DeviceStreams streams,
+			org.familiar.attention.internal.WebPushes pushes) {
+		this.pushes = pushes;
 		this.attention = attention;
 		this.linked = linked;
 		this.streams = streams;
@@ -305,6 +309,42 @@ class AttentionApi {
 		if (caller.connected() != null) {
 			throw new ScopeMissingException("the person's own session or token");
 		}
+	}
+
+	// ----- Web Push -----
+
+	record PushKey(@JsonProperty("public_key") String publicKey) {
+	}
+
+	/** The server's VAPID key, for {@code pushManager.subscribe({applicationServerKey})}. */
+	@GetMapping("/api/attention/push/key")
+	PushKey pushKey(@AuthenticationPrincipal CallerPrincipal me) {
+		person(me.caller());
+		return new PushKey(pushes.publicKey());
+	}
+
+	record SubscriptionKeys(@Nullable String p256dh, @Nullable String auth) {
+	}
+
+	/** A browser's PushSubscription as {@code subscription.toJSON()} gives it. */
+	record SubscriptionBody(@Nullable String endpoint, @Nullable SubscriptionKeys keys) {
+	}
+
+	@PostMapping("/api/attention/push/subscriptions")
+	ResponseEntity<Void> subscribe(@AuthenticationPrincipal CallerPrincipal me, @RequestBody SubscriptionBody body) {
+		person(me.caller());
+		if (body.endpoint() == null || body.keys() == null || body.keys().p256dh() == null || body.keys().auth() == null) {
+			throw new InvalidAttentionException("Send the browser's subscription: {\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}.");
+		}
+		pushes.subscribe(me.caller().person(), body.endpoint(), body.keys().p256dh(), body.keys().auth());
+		return ResponseEntity.status(HttpStatus.CREATED).build();
+	}
+
+	@DeleteMapping("/api/attention/push/subscriptions")
+	ResponseEntity<Void> unsubscribe(@AuthenticationPrincipal CallerPrincipal me, @RequestParam String endpoint) {
+		person(me.caller());
+		return pushes.unsubscribe(me.caller().person(), endpoint) ? ResponseEntity.noContent().build()
+				: ResponseEntity.notFound().build();
 	}
 
 	// ----- errors -----
