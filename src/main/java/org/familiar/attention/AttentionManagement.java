@@ -500,27 +500,37 @@ public class AttentionManagement implements PersonalData {
 	 */
 	public List<Event> events(PersonId person, @Nullable String device, long after, int limit) {
 		var sql = device == null
-				? "select seq, device_id, notification_id, payload from attention_event where person_id = :person and seq > :after order by seq"
-				: "select seq, device_id, notification_id, payload from attention_event where person_id = :person and device_id = :device and seq > :after order by seq";
-		var query = jdbc.sql(sql).param("person", person.value()).param("after", after);
+				? "select seq, device_id, notification_id, payload from attention_event where person_id = :person and seq > :after order by seq limit :limit"
+				: "select seq, device_id, notification_id, payload from attention_event where person_id = :person and device_id = :device and seq > :after order by seq limit :limit";
+		var query = jdbc.sql(sql).param("person", person.value()).param("after", after).param("limit", limit);
 		if (device != null) {
 			query = query.param("device", device);
 		}
 		return query.query((rs, n) -> new Event(rs.getLong(1), rs.getString(2), rs.getObject(3, UUID.class), rs.getString(4)))
-			.list()
-			.stream()
-			.limit(limit)
-			.toList();
+			.list();
 	}
 
-	/** Where a device's stream starts without a Last-Event-ID: after what it was last sent. */
+	/**
+	 * Where a device's stream starts without a Last-Event-ID: after what it was last sent, but not
+	 * further back than {@code familiar.attention.backlog} (what is older is on the Attention page).
+	 */
 	public long deliveredSeq(PersonId person, String device) {
-		return jdbc.sql("select delivered_seq from device_context where device_id = :device and person_id = :person")
+		var delivered = jdbc.sql("select delivered_seq from device_context where device_id = :device and person_id = :person")
 			.param("device", device)
 			.param("person", person.value())
 			.query(Long.class)
 			.optional()
 			.orElse(0L);
+		var recent = jdbc.sql("select min(seq) from attention_event where person_id = :person and device_id = :device and created_at > :since")
+			.param("person", person.value())
+			.param("device", device)
+			.param("since", clock.instant().minus(settings.backlog()).atOffset(ZoneOffset.UTC))
+			.query((rs, n) -> {
+				var seq = rs.getLong(1);
+				return rs.wasNull() ? -1L : seq;
+			})
+			.single();
+		return recent < 0 ? Math.max(delivered, latestSeq(person)) : Math.max(delivered, recent - 1);
 	}
 
 	/** The newest event's number (a web stream starts there). */
