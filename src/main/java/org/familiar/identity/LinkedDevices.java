@@ -90,11 +90,12 @@ public class LinkedDevices {
 				events.publishEvent(new DeviceUnlinked(person, gone));
 			}
 		}
-		return jdbc.sql("select id, name, kind, linked_at, last_seen_at from linked_device where person_id = :person order by name, linked_at")
+		return jdbc.sql(COLUMNS + " where person_id = :person order by name, linked_at")
 			.param("person", person.value())
-			.query((rs, n) -> row(person, rs))
+			.query((rs, n) -> Stored.of(rs))
 			.list()
 			.stream()
+			.map(stored -> stored.device(person, clients))
 			.filter(java.util.Objects::nonNull)
 			.toList();
 	}
@@ -139,10 +140,10 @@ public class LinkedDevices {
 	/** Notes that a device called Familiar (written at most once a minute per device). */
 	public void seen(String id) {
 		var now = clock.instant();
-		if (seen.getIfPresent(id) != null) {
+		// Only the first of many calls at once writes (a device opening several streams, say).
+		if (seen.asMap().putIfAbsent(id, now) != null) {
 			return;
 		}
-		seen.put(id, now);
 		jdbc.sql("update linked_device set last_seen_at = :now where id = :id")
 			.param("now", now.atOffset(ZoneOffset.UTC))
 			.param("id", id)
@@ -170,12 +171,34 @@ public class LinkedDevices {
 		return true;
 	}
 
+	private static final String COLUMNS = "select id, registered_client_id, name, kind, linked_at, last_seen_at from linked_device";
+
+	/**
+	 * A row as stored; the app is looked up after the query, never inside it (a lookup inside
+	 * would need a second connection while holding the first, and starve the pool under load).
+	 */
+	private record Stored(String id, String client, String name, String kind, Instant linkedAt, @Nullable Instant lastSeenAt) {
+
+		static Stored of(java.sql.ResultSet rs) throws java.sql.SQLException {
+			var lastSeen = rs.getObject(6, OffsetDateTime.class);
+			return new Stored(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+					rs.getObject(5, OffsetDateTime.class).toInstant(), lastSeen == null ? null : lastSeen.toInstant());
+		}
+
+		@Nullable LinkedDevice device(PersonId person, RegisteredClientRepository clients) {
+			var app = clients.findById(client);
+			return app == null ? null
+					: new LinkedDevice(id, person, app.getClientId(), app.getClientName(), name, kind, linkedAt, lastSeenAt);
+		}
+	}
+
 	private Optional<LinkedDevice> find(PersonId person, String id) {
-		return jdbc.sql("select id, name, kind, linked_at, last_seen_at from linked_device where id = :id and person_id = :person")
+		return jdbc.sql(COLUMNS + " where id = :id and person_id = :person")
 			.param("id", id)
 			.param("person", person.value())
-			.query((rs, n) -> row(person, rs))
-			.optional();
+			.query((rs, n) -> Stored.of(rs))
+			.optional()
+			.map(stored -> stored.device(person, clients));
 	}
 
 	private void record(PersonId person, String id) {
@@ -187,26 +210,15 @@ public class LinkedDevices {
 		String name = authorization.getAttribute(DEVICE_NAME);
 		String kind = authorization.getAttribute(DEVICE_KIND);
 		jdbc.sql("""
-				insert into linked_device (id, person_id, name, kind, linked_at)
-				select :id, :person, :name, :kind, :at where not exists (select 1 from linked_device where id = :id)""")
+				insert into linked_device (id, person_id, registered_client_id, name, kind, linked_at)
+				select :id, :person, :client, :name, :kind, :at where not exists (select 1 from linked_device where id = :id)""")
 			.param("id", id)
+			.param("client", authorization.getRegisteredClientId())
 			.param("person", person.value())
 			.param("name", name != null ? name : client != null ? client.getClientName() : "Device")
 			.param("kind", kind != null && LinkedDevice.KINDS.contains(kind) ? kind : "other")
 			.param("at", clock.instant().atOffset(ZoneOffset.UTC))
 			.update();
-	}
-
-	private @Nullable LinkedDevice row(PersonId person, java.sql.ResultSet rs) throws java.sql.SQLException {
-		var id = rs.getString(1);
-		var authorization = authorizations.findById(id);
-		var client = authorization == null ? null : clients.findById(authorization.getRegisteredClientId());
-		if (client == null) {
-			return null;
-		}
-		var lastSeen = rs.getObject(5, OffsetDateTime.class);
-		return new LinkedDevice(id, person, client.getClientId(), client.getClientName(), rs.getString(2), rs.getString(3),
-				rs.getObject(4, OffsetDateTime.class).toInstant(), lastSeen == null ? null : lastSeen.toInstant());
 	}
 
 	/** The authorization attributes in which a device said what it is (see the device authorization request). */

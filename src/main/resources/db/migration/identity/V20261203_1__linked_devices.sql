@@ -4,6 +4,7 @@
 create table linked_device (
     id              varchar(100) not null primary key,
     person_id       uuid         not null,
+    registered_client_id varchar(100) not null,
     name            varchar(100) not null,
     kind            varchar(16)  not null,
     linked_at       timestamp with time zone not null,
