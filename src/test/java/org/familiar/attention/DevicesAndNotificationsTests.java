@@ -243,8 +243,9 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 			send(annToken, "{\"title\":\"Four\",\"urgency\":\"high\"}");
 			assertThat(stream.next().data().get("title").asText()).isEqualTo("Four");
 		}
-		var delivered = JSON.readTree(api("GET", "/api/notifications", annToken, null).body());
-		assertThat(delivered.findValues("delivered_at")).hasSize(4);
+		// The stream records each as delivered just after writing it to the device.
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+			.until(() -> JSON.readTree(api("GET", "/api/notifications", annToken, null).body()).findValues("delivered_at").size() == 4);
 	}
 
 	static String last;
