@@ -69,6 +69,8 @@ public class AttentionManagement implements PersonalData {
 
 	private final TransactionTemplate transactions;
 
+	private final TransactionTemplate ownTransaction;
+
 	private final LinkedDevices linked;
 
 	private final IdentityManagement identity;
@@ -105,6 +107,8 @@ public class AttentionManagement implements PersonalData {
 		this.pushes = pushes;
 		this.jdbc = jdbc;
 		this.transactions = new TransactionTemplate(transactions);
+		this.ownTransaction = new TransactionTemplate(transactions);
+		this.ownTransaction.setPropagationBehavior(org.springframework.transaction.TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		this.linked = linked;
 		this.identity = identity;
 		this.memory = memory;
@@ -268,17 +272,30 @@ public class AttentionManagement implements PersonalData {
 			.single();
 	}
 
+	/**
+	 * Makes the person's rules row (the defaults) if there is none, in a transaction of its own: two
+	 * first notifications at once both try, and the loser's duplicate key must not abort the caller's.
+	 */
 	private void ensureRules(PersonId person) {
+		if (jdbc.sql("select count(*) from attention_rules where person_id = :person").param("person", person.value())
+			.query(Long.class).single() > 0) {
+			return;
+		}
 		var defaults = AttentionRules.defaults(defaultZone);
-		jdbc.sql("""
-				insert into attention_rules (person_id, zone, quiet_from, quiet_until, digest_times, meetings_critical_only, muted)
-				select :person, :zone, :from, :until, :times, true, '' where not exists (select 1 from attention_rules where person_id = :person)""")
-			.param("person", person.value())
-			.param("zone", defaults.zone().getId())
-			.param("from", String.valueOf(defaults.quietFrom()))
-			.param("until", String.valueOf(defaults.quietUntil()))
-			.param("times", String.join(",", defaults.digestTimes().stream().map(LocalTime::toString).toList()))
-			.update();
+		try {
+			ownTransaction.executeWithoutResult(tx -> jdbc.sql("""
+					insert into attention_rules (person_id, zone, quiet_from, quiet_until, digest_times, meetings_critical_only, muted)
+					values (:person, :zone, :from, :until, :times, true, '')""")
+				.param("person", person.value())
+				.param("zone", defaults.zone().getId())
+				.param("from", String.valueOf(defaults.quietFrom()))
+				.param("until", String.valueOf(defaults.quietUntil()))
+				.param("times", String.join(",", defaults.digestTimes().stream().map(LocalTime::toString).toList()))
+				.update());
+		}
+		catch (DuplicateKeyException another) {
+			// Made by the other one: fine.
+		}
 	}
 
 	// ----- notifications -----
