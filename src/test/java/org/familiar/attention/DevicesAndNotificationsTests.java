@@ -221,14 +221,14 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 	void aDevicesStreamDeliversAndResumesAfterADroppedConnection() throws Exception {
 		var watch = link("Watch app", "familiar.device", "Watch", "watch").tokens().access();
 		context(watch, "{\"screen\":\"on\"}");
+		long lastSeen;
 		try (var stream = new Stream(watch, null)) {
 			var first = send(annToken, "{\"title\":\"One\",\"urgency\":\"high\"}");
 			var event = stream.next();
 			assertThat(event.data().get("id").asText()).isEqualTo(first.get("id").asText());
 			assertThat(event.data().get("title").asText()).isEqualTo("One");
-			stream.lastId = event.id();
+			lastSeen = Long.parseLong(event.id());
 		}
-		var lastSeen = Long.parseLong(last);
 		clock.advance(Duration.ofMinutes(3));
 		send(annToken, "{\"title\":\"Two\",\"urgency\":\"high\"}");
 		clock.advance(Duration.ofMinutes(3));
@@ -247,8 +247,6 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
 			.until(() -> JSON.readTree(api("GET", "/api/notifications", annToken, null).body()).findValues("delivered_at").size() == 4);
 	}
-
-	static String last;
 
 	@Test
 	void aBurstIsMergedAndAcknowledgementsTurnIntoPreferences() throws Exception {
@@ -538,8 +536,6 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 
 		final java.io.InputStream body;
 
-		String lastId;
-
 		Stream(String token, String lastEventId) throws Exception {
 			var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/devices/current/stream"))
 				.header("Authorization", "Bearer " + token)
@@ -568,7 +564,6 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 						}
 						else if (line.isEmpty() && !data.isEmpty()) {
 							events.add(new Event(id, JSON.readTree(data.toString())));
-							last = id;
 							data.setLength(0);
 						}
 					}
