@@ -26,10 +26,33 @@ public class AccessTokenIntrospector implements OpaqueTokenIntrospector {
 
 	private final GuessThrottle throttle;
 
-	AccessTokenIntrospector(IdentityManagement identity, ConnectedApps apps, GuessThrottle throttle) {
+	private final ProtectedResources resources;
+
+	AccessTokenIntrospector(IdentityManagement identity, ConnectedApps apps, GuessThrottle throttle,
+			ProtectedResources resources) {
 		this.identity = identity;
 		this.apps = apps;
 		this.throttle = throttle;
+		this.resources = resources;
+	}
+
+	/**
+	 * The introspector for the API under {@code path} ({@link ProtectedResources#MCP},
+	 * {@link ProtectedResources#V1}, or {@code null} for {@code /api}): an app's token issued for
+	 * another resource is refused there (RFC 8707), as an invalid token.
+	 */
+	public OpaqueTokenIntrospector forResource(@Nullable String path) {
+		return token -> {
+			var principal = introspect(token);
+			var request = RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
+					? attributes.getRequest() : null;
+			if (request != null && principal instanceof TokenPrincipal found && !resources.admits(found.caller(), request, path)) {
+				throw new BadOpaqueTokenException(path == null
+						? "This token was issued for " + String.join(", ", found.caller().connected().audience()) + " only."
+						: "This token was not issued for " + path + ": ask for one with resource=" + resources.resource(request, path) + ".");
+			}
+			return principal;
+		};
 	}
 
 	/**

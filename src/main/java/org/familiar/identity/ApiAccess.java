@@ -32,7 +32,7 @@ class ApiAccess {
 		AuthenticationEntryPoint unauthenticated = (request, response, ex) -> unauthenticated(request, response, ex, json);
 		return http.securityMatcher("/api/**")
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
-			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens))
+			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens.forResource(null)))
 				.authenticationEntryPoint(unauthenticated))
 			.csrf(csrf -> csrf.csrfTokenRepository(csrfTokens)
 				.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null))

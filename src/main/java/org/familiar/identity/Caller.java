@@ -29,18 +29,20 @@ public record Caller(PersonId person, String username, @Nullable TokenId token, 
 	}
 
 	/**
-	 * An app signed in with Familiar: its registration id, client id, name and granted scopes, and
-	 * the authorization its token belongs to (for a linked device, the device's id).
+	 * An app signed in with Familiar: its registration id, client id, name and granted scopes, the
+	 * authorization its token belongs to (for a linked device, the device's id) and the resources
+	 * the token was issued for (RFC 8707; empty: Familiar's API as a whole, not {@code /mcp}).
 	 */
 	public record ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes,
-			@Nullable String grant) implements java.io.Serializable {
+			@Nullable String grant, Set<String> audience) implements java.io.Serializable {
 
 		public ConnectedApp {
 			scopes = Set.copyOf(scopes);
+			audience = Set.copyOf(audience);
 		}
 
 		public ConnectedApp(String registrationId, String clientId, String name, Set<String> scopes) {
-			this(registrationId, clientId, name, scopes, null);
+			this(registrationId, clientId, name, scopes, null, Set.of());
 		}
 	}
 

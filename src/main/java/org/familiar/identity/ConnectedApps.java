@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -76,6 +77,8 @@ public class ConnectedApps {
 
 	private final org.familiar.compute.Broadcasts broadcasts;
 
+	private final GuessThrottle throttle;
+
 	/** The topic on which replicas tell each other that an app's tokens or consents changed. */
 	static final String APPS_CHANGED = "identity.apps";
 
@@ -86,7 +89,7 @@ public class ConnectedApps {
 
 	ConnectedApps(RegisteredClientRepository clients, HashedAuthorizations authorizations,
 			OAuth2AuthorizationConsentService consents, JdbcClient jdbc, PasswordEncoder passwords, People people,
-			ApplicationEventPublisher events, Clock clock, org.familiar.compute.Broadcasts broadcasts) {
+			ApplicationEventPublisher events, Clock clock, org.familiar.compute.Broadcasts broadcasts, GuessThrottle throttle) {
 		this.clients = clients;
 		this.authorizations = authorizations;
 		this.consents = consents;
@@ -96,6 +99,7 @@ public class ConnectedApps {
 		this.events = events;
 		this.clock = clock;
 		this.broadcasts = broadcasts;
+		this.throttle = throttle;
 		broadcasts.subscribe(APPS_CHANGED, any -> callers.invalidateAll());
 		authorizations.onChange(() -> broadcasts.publish(APPS_CHANGED, ""));
 	}
@@ -112,6 +116,23 @@ public class ConnectedApps {
 
 	/** The scope a registrar's token needs to register apps dynamically (OpenID Connect Dynamic Client Registration). */
 	public static final String CLIENT_CREATE = "client.create";
+
+	/** A public app's settings: consent and PKCE required. */
+	public static ClientSettings publicClientSettings() {
+		return clientSettings(false);
+	}
+
+	/** Every app's token settings (opaque, rotating refresh tokens). */
+	public static TokenSettings tokenSettings() {
+		return TOKENS;
+	}
+
+	/**
+	 * @throws InvalidAccountException unless each URI is absolute, https (or http on loopback), without fragment
+	 */
+	public static void checkRedirectUris(List<String> uris) {
+		checkRedirects(uris);
+	}
 
 	private static ClientSettings clientSettings(boolean confidential) {
 		return ClientSettings.builder().requireAuthorizationConsent(true).requireProofKey(!confidential).build();
@@ -182,14 +203,22 @@ public class ConnectedApps {
 	}
 
 	private AppRegistration recordOwner(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo) {
+		return recordOwner(client, owner, logo, AppRegistration.BY_DEVELOPER);
+	}
+
+	private AppRegistration recordOwner(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo, String origin) {
 		var now = clock.instant();
-		jdbc.sql("insert into app_registration (registered_client_id, owner_id, logo_uri, created_at) values (:id, :owner, :logo, :at)")
+		jdbc.sql("""
+				insert into app_registration (registered_client_id, owner_id, logo_uri, created_at, registered_by, fetched_at)
+				values (:id, :owner, :logo, :at, :origin, :fetched)""")
 			.param("id", client.getId())
 			.param("owner", owner == null ? null : owner.value())
 			.param("logo", logo)
 			.param("at", now.atOffset(ZoneOffset.UTC))
+			.param("origin", origin)
+			.param("fetched", AppRegistration.BY_DOCUMENT.equals(origin) ? now.atOffset(ZoneOffset.UTC) : null)
 			.update();
-		return registration(client, owner, logo, now);
+		return registration(client, owner, logo, now, origin);
 	}
 
 	/** A newly registered app and its secret, which is shown this once and stored only hashed. */
@@ -254,17 +283,88 @@ public class ConnectedApps {
 		return new RegisteredApp(recordOwner(client, owner, logo), secret);
 	}
 
+	/** How long an app that registered itself may wait for a first person to connect it before it is deleted. */
+	static final Duration UNUSED_REGISTRATION = Duration.ofHours(24);
+
+	/**
+	 * Open dynamic registration (RFC 7591) for public apps, as MCP hosts do it: no initial token, no
+	 * secret; PKCE, consent and rotating refresh tokens as for any public app; Familiar's scopes only,
+	 * never a device's. Such an app is shown as unverified on the consent page (nobody vouches for
+	 * its name), is limited per address and overall, and is deleted if nobody connects it within
+	 * {@link #UNUSED_REGISTRATION}.
+	 * @throws InvalidAccountException if the name or a redirect URI is not acceptable
+	 * @throws GuessesThrottledException if {@code address} (or everyone) registered too many just now
+	 */
+	@Transactional
+	public AppRegistration registerItself(String name, List<String> redirectUris, @Nullable Set<String> scopes,
+			String address) {
+		var cleanName = name.strip();
+		if (cleanName.isEmpty() || cleanName.length() > 100) {
+			throw new InvalidAccountException("client_name has 1 to 100 characters.");
+		}
+		var uris = redirectUris.stream().map(String::strip).filter(u -> !u.isEmpty()).distinct().toList();
+		if (uris.isEmpty()) {
+			throw new InvalidAccountException("redirect_uris must name at least one URI.");
+		}
+		checkRedirects(uris);
+		var wait = throttle.registration(address);
+		if (wait.isPositive()) {
+			throw new GuessesThrottledException(wait, "Too many apps registered themselves from this address (or from everywhere) just now");
+		}
+		expireUnused();
+		var granted = scopes == null ? List.<String>of() : scopes.stream().filter(SCOPES::contains).toList();
+		var bytes = new byte[8];
+		random.nextBytes(bytes);
+		var client = RegisteredClient.withId(UUID.randomUUID().toString())
+			.clientId("fam-app-" + HexFormat.of().formatHex(bytes))
+			.clientName(cleanName)
+			.clientIdIssuedAt(clock.instant())
+			.scopes(list -> list.addAll(granted.isEmpty() ? SCOPES : granted))
+			.redirectUris(list -> list.addAll(uris))
+			.clientSettings(clientSettings(false))
+			.tokenSettings(TOKENS)
+			.authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+			.authorizationGrantType(AuthorizationGrantType.REFRESH_TOKEN)
+			.clientAuthenticationMethod(ClientAuthenticationMethod.NONE)
+			.build();
+		clients.save(client);
+		return recordOwner(client, null, null, AppRegistration.BY_ITSELF);
+	}
+
+	/** Deletes the apps that registered themselves and that nobody connected in {@link #UNUSED_REGISTRATION}. */
+	@Transactional
+	@org.springframework.scheduling.annotation.Scheduled(fixedDelay = 1, initialDelay = 1, timeUnit = java.util.concurrent.TimeUnit.HOURS)
+	public int expireUnused() {
+		var before = clock.instant().minus(UNUSED_REGISTRATION).atOffset(ZoneOffset.UTC);
+		var unused = jdbc.sql("""
+				select r.registered_client_id from app_registration r
+				where r.registered_by = 'self' and r.created_at < :before
+				and not exists (select 1 from oauth2_authorization_consent c where c.registered_client_id = r.registered_client_id)
+				and not exists (select 1 from oauth2_authorization a where a.registered_client_id = r.registered_client_id)""")
+			.param("before", before)
+			.query(String.class)
+			.list();
+		unused.forEach(this::deleteRegistration);
+		return unused.size();
+	}
+
+	/** The scopes an app may ask for, sorted; none for an unknown app. */
+	public List<String> scopes(String clientId) {
+		var client = clients.findByClientId(clientId);
+		return client == null ? List.of() : client.getScopes().stream().sorted().toList();
+	}
+
 	/** The apps a person registered, newest first. */
 	public List<AppRegistration> registeredBy(PersonId owner) {
-		return jdbc.sql("select registered_client_id, logo_uri, created_at from app_registration where owner_id = :owner order by created_at desc")
+		return jdbc.sql("select registered_client_id, logo_uri, created_at, registered_by from app_registration where owner_id = :owner order by created_at desc")
 			.param("owner", owner.value())
-			.query((rs, n) -> new Object[] { rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class) })
+			.query((rs, n) -> new Object[] { rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class), rs.getString(4) })
 			.list()
 			.stream()
 			.map(row -> {
 				var client = clients.findById((String) row[0]);
 				return client == null ? null
-						: registration(client, owner, (String) row[1], ((OffsetDateTime) row[2]).toInstant());
+						: registration(client, owner, (String) row[1], ((OffsetDateTime) row[2]).toInstant(), (String) row[3]);
 			})
 			.filter(java.util.Objects::nonNull)
 			.toList();
@@ -275,12 +375,12 @@ public class ConnectedApps {
 		if (client == null) {
 			return Optional.empty();
 		}
-		return jdbc.sql("select owner_id, logo_uri, created_at from app_registration where registered_client_id = :id")
+		return jdbc.sql("select owner_id, logo_uri, created_at, registered_by from app_registration where registered_client_id = :id")
 			.param("id", client.getId())
 			.query((rs, n) -> {
 				var owner = rs.getObject(1, UUID.class);
 				return registration(client, owner == null ? null : new PersonId(owner), rs.getString(2),
-						rs.getObject(3, OffsetDateTime.class).toInstant());
+						rs.getObject(3, OffsetDateTime.class).toInstant(), rs.getString(4));
 			})
 			.optional();
 	}
@@ -364,7 +464,9 @@ public class ConnectedApps {
 		return Optional.of(new Caller(person.get().id(), person.get().username(),
 				new TokenId(UUID.fromString(client.getId())), WorkloadClass.APP,
 				new Caller.ConnectedApp(client.getId(), client.getClientId(), client.getClientName(), scopes,
-						authorization.getId())));
+						authorization.getId(), ProtectedResources.audience(
+								authorization.getAccessToken().getClaims() == null ? Map.of() : authorization.getAccessToken().getClaims(),
+								client.getClientId()))));
 	}
 
 	/** Deletes every consent and token the person gave apps, and the apps they registered (account deletion). */
@@ -421,11 +523,11 @@ public class ConnectedApps {
 	}
 
 	private static AppRegistration registration(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo,
-			Instant createdAt) {
+			Instant createdAt, String origin) {
 		return new AppRegistration(client.getId(), client.getClientId(), client.getClientName(),
 				List.copyOf(client.getRedirectUris()),
 				!client.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE),
-				client.getAuthorizationGrantTypes().contains(AuthorizationGrantType.DEVICE_CODE), logo, owner, createdAt);
+				client.getAuthorizationGrantTypes().contains(AuthorizationGrantType.DEVICE_CODE), logo, owner, createdAt, origin);
 	}
 
 	/** Each URI acceptable, and all of them together within what is stored (1,000 characters). */

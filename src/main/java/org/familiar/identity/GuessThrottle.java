@@ -70,8 +70,9 @@ class GuessThrottle {
 	private final Buckets buckets;
 
 	@Autowired
-	GuessThrottle(Clock clock, ObjectProvider<RedisConnectionFactory> redis) {
-		this(() -> clock.millis() * 1_000_000L, redis.getIfAvailable());
+	GuessThrottle(Clock clock, ObjectProvider<RedisConnectionFactory> redis,
+			@org.springframework.beans.factory.annotation.Value("${familiar.identity.throttle-namespace:familiar:guess:}") String namespace) {
+		this(() -> clock.millis() * 1_000_000L, redis.getIfAvailable(), namespace);
 	}
 
 	/** With a clock in nanoseconds, for tests; in this process. */
@@ -213,6 +214,42 @@ class GuessThrottle {
 
 	void tokenFailed(String address) {
 		take("t:" + address, TOKENS);
+	}
+
+	/**
+	 * Open registrations from one address: 10 at once, then one a minute, 30 an hour (a hosted MCP
+	 * host registers from its own servers, so several people's hosts may share an address).
+	 */
+	private static final BucketConfiguration REGISTRATIONS = BucketConfiguration.builder()
+		.addLimit(limit -> limit.capacity(10).refillGreedy(10, Duration.ofMinutes(10)))
+		.addLimit(limit -> limit.capacity(30).refillGreedy(30, Duration.ofHours(1)))
+		.build();
+
+	/** Open registrations from everywhere: 300 an hour, so a flood cannot fill the database. */
+	private static final BucketConfiguration ALL_REGISTRATIONS = BucketConfiguration.builder()
+		.addLimit(limit -> limit.capacity(300).refillGreedy(300, Duration.ofHours(1)))
+		.build();
+
+	/**
+	 * Takes one open registration from {@code address}'s allowance and everyone's: zero if it may
+	 * register now, else how long it must wait.
+	 */
+	Duration registration(String address) {
+		try {
+			var own = buckets.obtain("r:" + address, REGISTRATIONS).estimateAbilityToConsume(1);
+			var all = buckets.obtain("r:*", ALL_REGISTRATIONS).estimateAbilityToConsume(1);
+			if (!own.canBeConsumed() || !all.canBeConsumed()) {
+				return longest(Duration.ofNanos(own.getNanosToWaitForRefill()), Duration.ofNanos(all.getNanosToWaitForRefill()),
+						Duration.ofSeconds(1));
+			}
+			take("r:" + address, REGISTRATIONS);
+			take("r:*", ALL_REGISTRATIONS);
+			return Duration.ZERO;
+		}
+		catch (RuntimeException unreachable) {
+			log.warn("Registration throttling could not read its buckets: {}", unreachable.getMessage());
+			return Duration.ZERO;
+		}
 	}
 
 	private static String pair(String username, String address) {

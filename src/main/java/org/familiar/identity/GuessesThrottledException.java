@@ -14,6 +14,11 @@ public class GuessesThrottledException extends AuthenticationException {
 		this.retryAfter = retryAfter;
 	}
 
+	GuessesThrottledException(Duration retryAfter, String what) {
+		super(what + "; try again in " + seconds(retryAfter) + " s.");
+		this.retryAfter = retryAfter;
+	}
+
 	/** Whole seconds, at least one, as the Retry-After header wants them. */
 	public long retryAfterSeconds() {
 		return seconds(retryAfter);

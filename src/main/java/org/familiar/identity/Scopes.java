@@ -49,6 +49,13 @@ public final class Scopes {
 		DESCRIPTIONS = java.util.Collections.unmodifiableMap(descriptions);
 	}
 
+	/** The MCP tools each scope opens to an MCP host, in plain words (for the consent page). */
+	public static final Map<String, String> TOOLS = Map.of(
+			MEMORY_READ, "memory_search (find what you share with apps), your preferences",
+			MEMORY_WRITE, "memory_add (remember something, marked as this app's), memory_forget (only what this app wrote)",
+			ASSISTANT, "ask (a reply from your AI, on your plan)",
+			NOTIFY, "notify (a notification, shown when Familiar judges best)");
+
 	public static String describe(String scope) {
 		return DESCRIPTIONS.getOrDefault(scope, scope);
 	}

@@ -103,4 +103,20 @@ class GuessThrottleTests {
 		advance(Duration.ofMinutes(1));
 		assertThat(throttle.tokenWait("203.0.113.5")).isZero();
 	}
+
+	@Test
+	void openRegistrationsAreLimitedPerAddressAndOverall() {
+		for (int i = 0; i < 10; i++) {
+			assertThat(throttle.registration("198.51.100.7")).as("registration %d", i + 1).isZero();
+		}
+		assertThat(throttle.registration("198.51.100.7")).as("the eleventh at once").isBetween(Duration.ofSeconds(1), Duration.ofMinutes(1));
+		assertThat(throttle.registration("198.51.100.8")).as("another address").isZero();
+		for (int i = 0; i < 289; i++) {
+			assertThat(throttle.registration("203.0.113." + i)).as("address %d", i).isZero();
+		}
+		assertThat(throttle.registration("192.0.2.99")).as("the 301st in the hour, from anywhere").isPositive();
+		advance(Duration.ofMinutes(1));
+		assertThat(throttle.registration("198.51.100.7")).as("one more a minute later").isZero();
+		assertThat(throttle.registration("198.51.100.7")).as("but not two").isPositive();
+	}
 }

@@ -48,6 +48,9 @@ public final class TestHome {
 				// Each test's web sessions apart: Settings lists a person's sessions by name, and many tests have an "ada".
 				properties.put("spring.session.redis.namespace",
 						"familiar:session:" + UUID.randomUUID().toString().substring(0, 8));
+				// And their throttling buckets (sign-in, tokens, open registration), which Redis keeps for an hour.
+				properties.put("familiar.identity.throttle-namespace",
+						"familiar:guess:" + UUID.randomUUID().toString().substring(0, 8) + ":");
 			}
 			return properties;
 		}

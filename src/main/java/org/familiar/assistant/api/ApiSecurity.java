@@ -3,6 +3,7 @@ package org.familiar.assistant.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.familiar.assistant.AssistantSettings;
 import org.familiar.identity.AccessTokenIntrospector;
+import org.familiar.identity.ProtectedResources;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -35,7 +36,7 @@ class ApiSecurity {
 			.servletApi(servletApi -> servletApi.disable())
 			.headers(headers -> headers.disable())
 			.logout(logout -> logout.disable())
-			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens))
+			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens.forResource(ProtectedResources.V1)))
 				.authenticationEntryPoint(errors))
 			.exceptionHandling(handling -> handling.authenticationEntryPoint(errors))
 			.build();

@@ -12,6 +12,7 @@ import org.familiar.compute.CapacityExceededException;
 import org.familiar.compute.ModelNotFoundException;
 import org.familiar.compute.UnsupportedFieldException;
 import org.familiar.identity.GuessesThrottledException;
+import org.familiar.identity.ProtectedResources;
 import org.familiar.plans.PlanForbiddenException;
 import org.familiar.plans.QuotaExceededException;
 import java.time.Duration;
@@ -45,8 +46,11 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 
 	private final ObjectMapper json;
 
-	OpenAiErrors(ObjectMapper json) {
+	private final ProtectedResources resources;
+
+	OpenAiErrors(ObjectMapper json, ProtectedResources resources) {
 		this.json = json;
+		this.resources = resources;
 	}
 
 	@ExceptionHandler
@@ -194,10 +198,12 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 			return;
 		}
 		boolean invalid = ex instanceof InvalidBearerTokenException;
-		var message = invalid ? "Incorrect API key provided, or it has been revoked."
+		boolean elsewhere = invalid && ex.getMessage() != null && ex.getMessage().startsWith("This token");
+		var message = elsewhere ? ex.getMessage() : invalid ? "Incorrect API key provided, or it has been revoked."
 				: "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.";
 		response.setStatus(HttpStatus.UNAUTHORIZED.value());
-		response.setHeader("WWW-Authenticate", invalid ? "Bearer error=\"invalid_token\"" : "Bearer");
+		response.setHeader("WWW-Authenticate", resources.challenge(request, ProtectedResources.V1,
+				invalid ? "invalid_token" : null, elsewhere ? message : null));
 		response.setContentType(MediaType.APPLICATION_JSON_VALUE);
 		json.writeValue(response.getOutputStream(),
 				OpenAiError.of(message, "invalid_request_error", null, invalid ? "invalid_api_key" : "missing_api_key"));

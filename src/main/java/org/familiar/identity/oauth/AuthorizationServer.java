@@ -22,6 +22,7 @@ import org.familiar.identity.AppCapChosen;
 import org.familiar.identity.CallerPrincipal;
 import org.familiar.identity.SecurityHeaders;
 import org.familiar.identity.SigningKeys;
+import org.familiar.identity.ProtectedResources;
 import org.familiar.identity.Scopes;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.beans.factory.annotation.Value;
@@ -70,8 +71,10 @@ class AuthorizationServer {
 	public static final String CAP_PARAMETER = "familiar_cap";
 
 	@Bean
-	RegisteredClientRepository registeredClients(JdbcOperations jdbc) {
-		return new JdbcRegisteredClientRepository(jdbc);
+	RegisteredClientRepository registeredClients(JdbcOperations jdbc, org.springframework.jdbc.core.simple.JdbcClient sql,
+			com.fasterxml.jackson.databind.ObjectMapper json, java.time.Clock clock,
+			@Value("${familiar.identity.client-documents.allow-loopback-http:false}") boolean loopbackForTests) {
+		return new ClientDocuments(new JdbcRegisteredClientRepository(jdbc), sql, json, clock, loopbackForTests);
 	}
 
 	@Bean
@@ -106,6 +109,13 @@ class AuthorizationServer {
 		};
 	}
 
+	/** Access tokens name the resource they are for (RFC 8707), when the app asked for one. */
+	@Bean
+	OAuth2TokenCustomizer<org.springframework.security.oauth2.server.authorization.token.OAuth2TokenClaimsContext> accessTokenAudience(
+			ProtectedResources resources, AuthorizationServerSettings settings) {
+		return new ResourceIndicators(resources, settings.getAuthorizationEndpoint())::customize;
+	}
+
 	@Bean
 	@Order(1)
 	@ConditionalOnWebApplication
@@ -113,13 +123,17 @@ class AuthorizationServer {
 			AuthorizationServerSettings settings, ConnectedApps apps, HashedAuthorizations authorizations,
 			PasswordEncoder passwords, ApplicationEventPublisher events, OAuth2AuthorizationConsentService consents,
 			CsrfTokenRepository csrfTokens, RequestCache requestCache, SigningKeys keys,
-			OAuth2TokenCustomizer<JwtEncodingContext> idTokens) throws Exception {
+			OAuth2TokenCustomizer<JwtEncodingContext> idTokens, ProtectedResources resources) throws Exception {
 		var deviceIdTokens = new org.springframework.security.oauth2.server.authorization.token.JwtGenerator(
 				new org.springframework.security.oauth2.jwt.NimbusJwtEncoder(keys));
 		deviceIdTokens.setJwtCustomizer(idTokens);
 		var server = OAuth2AuthorizationServerConfigurer.authorizationServer();
-		var devices = new DeviceClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint());
+		var publicClients = new PublicClients(clients, settings.getDeviceAuthorizationEndpoint(), settings.getTokenEndpoint(),
+				settings.getTokenRevocationEndpoint());
 		Consumer<OAuth2AuthorizationConsentAuthenticationContext> capChosen = context -> capChosen(context, events);
+		if (clients instanceof ClientDocuments documents) {
+			http.addFilterAfter(new ClientDocuments.AtAuthorization(documents, settings.getAuthorizationEndpoint()), CsrfFilter.class);
+		}
 		http.securityMatcher(server.getEndpointsMatcher())
 			.with(server, config -> config
 				.oidc(oidc -> oidc
@@ -128,7 +142,12 @@ class AuthorizationServer {
 						providers.add(new UserInfo(authorizations));
 					}))
 					.providerConfigurationEndpoint(endpoint -> endpoint
-						.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.DEVICE_SCOPES))))
+						// registration_endpoint stays /connect/register (OpenID Connect registration with a
+						// registrar's token); MCP hosts read the OAuth metadata first, which names the open one.
+						.providerConfigurationCustomizer(metadata -> metadata.scopes(scopes -> scopes.addAll(ConnectedApps.DEVICE_SCOPES))
+							.codeChallengeMethod("S256")
+							.tokenEndpointAuthenticationMethods(AuthorizationServer::withNone)
+							.claim(CLIENT_ID_DOCUMENTS, true)))
 					// Dynamic registration (/connect/register) with a registrar's client.create token.
 					.clientRegistrationEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.forEach(provider -> {
 						if (provider instanceof OidcClientRegistrationAuthenticationProvider registration) {
@@ -136,6 +155,12 @@ class AuthorizationServer {
 							registration.setPasswordEncoder(passwords);
 						}
 					})).errorResponseHandler(AuthorizationServer::registrationError)))
+				.authorizationServerMetadataEndpoint(endpoint -> endpoint.authorizationServerMetadataCustomizer(metadata -> metadata
+					.scopes(scopes -> scopes.addAll(ConnectedApps.DEVICE_SCOPES))
+					.clientRegistrationEndpoint(issuer() + OpenRegistration.PATH)
+					.tokenEndpointAuthenticationMethods(AuthorizationServer::withNone)
+					.tokenRevocationEndpointAuthenticationMethods(AuthorizationServer::withNone)
+					.claim(CLIENT_ID_DOCUMENTS, true)))
 				.authorizationEndpoint(endpoint -> endpoint.consentPage(CONSENT_PAGE)
 					.authenticationProviders(providers -> providers.forEach(provider -> {
 						if (provider instanceof OAuth2AuthorizationConsentAuthenticationProvider consent) {
@@ -165,13 +190,19 @@ class AuthorizationServer {
 					}))
 				.tokenEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.replaceAll(provider ->
 						provider instanceof org.springframework.security.oauth2.server.authorization.authentication.OAuth2DeviceCodeAuthenticationProvider exchange
-								? new DeviceIdTokens(exchange, authorizations, deviceIdTokens) : provider)))
-				.clientAuthentication(authentication -> authentication.authenticationConverter(devices)
-					.authenticationProvider(devices)))
+								? new DeviceIdTokens(exchange, authorizations, deviceIdTokens)
+								: provider instanceof org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeAuthenticationProvider
+										? RefreshTokens.atCodeExchange(provider, authorizations)
+										: provider instanceof org.springframework.security.oauth2.server.authorization.authentication.OAuth2RefreshTokenAuthenticationProvider
+												? RefreshTokens.atRefresh(provider, authorizations) : provider)))
+				.clientAuthentication(authentication -> authentication.authenticationConverter(publicClients)
+					.authenticationProvider(publicClients)))
 			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
 			.headers(SecurityHeaders::apply)
 			.addFilterAfter(new ConsentForms(csrfTokens, settings), CsrfFilter.class)
 			.addFilterAfter(new SingleValuedParameters(settings), CsrfFilter.class)
+			.addFilterAfter(new ResourceIndicators(resources, settings.getAuthorizationEndpoint()), CsrfFilter.class)
+
 			.requestCache(cache -> cache.requestCache(requestCache))
 			.exceptionHandling(exceptions -> exceptions.defaultAuthenticationEntryPointFor(
 					new LoginUrlAuthenticationEntryPoint("/login"), new MediaTypeRequestMatcher(MediaType.TEXT_HTML)))
@@ -179,6 +210,20 @@ class AuthorizationServer {
 			// are opaque, so the "decoder" looks them up (by hash) instead of parsing them.
 			.oauth2ResourceServer(resource -> resource.jwt(jwt -> jwt.decoder(token -> bearer(token, authorizations))));
 		return http.build();
+	}
+
+	/** Client ID metadata documents (an https client_id naming the app's metadata) are accepted. */
+	private static final String CLIENT_ID_DOCUMENTS = "client_id_metadata_document_supported";
+
+	/** Public clients (PKCE, refresh and revocation by client_id alone) authenticate with "none". */
+	private static void withNone(java.util.List<String> methods) {
+		if (!methods.contains("none")) {
+			methods.add("none");
+		}
+	}
+
+	private static String issuer() {
+		return org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContextHolder.getContext().getIssuer();
 	}
 
 	/**

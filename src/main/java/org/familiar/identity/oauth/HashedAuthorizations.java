@@ -49,8 +49,36 @@ public class HashedAuthorizations extends JdbcOAuth2AuthorizationService {
 
 	@Override
 	public void save(OAuth2Authorization authorization) {
-		super.save(hashed(authorization));
+		var stored = hashed(authorization);
+		var previous = super.findById(stored.getId());
+		var before = previous == null ? null : previous.getRefreshToken();
+		var after = stored.getRefreshToken();
+		if (before != null && (after == null || !before.getToken().getTokenValue().equals(after.getToken().getTokenValue()))) {
+			rotated(before.getToken().getTokenValue(), stored.getId());
+		}
+		super.save(stored);
 		listeners.forEach(Runnable::run);
+	}
+
+	/** How long a rotated refresh token is remembered: as long as it would have lived. */
+	private static final java.time.Duration ROTATED_KEPT = java.time.Duration.ofDays(31);
+
+	private void rotated(String hash, String authorizationId) {
+		var now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+		getJdbcOperations().update("delete from rotated_refresh_token where rotated_at < ?", now.minus(ROTATED_KEPT));
+		getJdbcOperations().update("delete from rotated_refresh_token where token_hash = ?", hash);
+		getJdbcOperations().update("insert into rotated_refresh_token (token_hash, authorization_id, rotated_at) values (?, ?, ?)",
+				hash, authorizationId, now);
+	}
+
+	/**
+	 * The authorization a refresh token belonged to before it was rotated away, if it was one of
+	 * this server's (a token presented again after rotation is being reused).
+	 */
+	public @Nullable String rotatedFrom(String refreshToken) {
+		var found = getJdbcOperations().queryForList("select authorization_id from rotated_refresh_token where token_hash = ?",
+				String.class, hash(refreshToken));
+		return found.isEmpty() ? null : found.getFirst();
 	}
 
 	@Override

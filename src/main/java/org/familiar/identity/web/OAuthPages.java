@@ -40,7 +40,7 @@ class OAuthPages {
 		this.apps = apps;
 	}
 
-	record ScopeChoice(String scope, String description, boolean alreadyGranted) {
+	record ScopeChoice(String scope, String description, boolean alreadyGranted, @Nullable String tools) {
 	}
 
 	@GetMapping("/oauth2/consent")
@@ -56,14 +56,21 @@ class OAuthPages {
 		}
 		var previous = consents.findById(client.getId(), principal.getName());
 		Set<String> granted = previous == null ? Set.of() : previous.getScopes();
+		var mcp = userCode == null && forMcp(state);
 		var choices = new java.util.ArrayList<ScopeChoice>();
 		for (var requested : new LinkedHashSet<>(java.util.List.of(StringUtils.delimitedListToStringArray(scope, " ")))) {
 			// A device has no ID token: that it may learn whose it is is a choice like the others.
 			if (!requested.isBlank() && (userCode != null || !OidcScopes.OPENID.equals(requested))) {
-				choices.add(new ScopeChoice(requested, Scopes.describe(requested), granted.contains(requested)));
+				choices.add(new ScopeChoice(requested, Scopes.describe(requested), granted.contains(requested),
+						mcp ? Scopes.TOOLS.get(requested) : null));
 			}
 		}
-		model.addAttribute("app", apps.app(clientId).orElse(null));
+		var app = apps.app(clientId).orElse(null);
+		model.addAttribute("app", app);
+		model.addAttribute("mcp", mcp);
+		if (app != null && !app.redirectUris().isEmpty()) {
+			model.addAttribute("returnsTo", java.net.URI.create(app.redirectUris().getFirst()).getHost());
+		}
 		model.addAttribute("clientId", clientId);
 		model.addAttribute("clientName", client.getClientName());
 		model.addAttribute("choices", choices);
@@ -79,6 +86,21 @@ class OAuthPages {
 		model.addAttribute("action", userCode != null ? "/oauth2/device_verification" : "/oauth2/authorize");
 		model.addAttribute("asksForAssistant", scope.contains(Scopes.ASSISTANT));
 		return "identity/consent";
+	}
+
+	/** Whether the authorization waiting on this consent asked for a token for {@code /mcp} (an MCP host). */
+	private boolean forMcp(String state) {
+		var pending = authorizations.findByToken(state, new org.springframework.security.oauth2.server.authorization.OAuth2TokenType(
+				org.springframework.security.oauth2.core.endpoint.OAuth2ParameterNames.STATE));
+		if (pending == null || !(pending.getAttribute(org.springframework.security.oauth2.core.endpoint.OAuth2AuthorizationRequest.class
+			.getName()) instanceof org.springframework.security.oauth2.core.endpoint.OAuth2AuthorizationRequest request)) {
+			return false;
+		}
+		var resource = request.getAdditionalParameters().get("resource");
+		var values = resource instanceof String[] many ? java.util.List.of(many)
+				: resource instanceof java.util.Collection<?> list ? list.stream().map(String::valueOf).toList()
+						: resource == null ? java.util.List.<String>of() : java.util.List.of(String.valueOf(resource));
+		return values.stream().anyMatch(value -> value.endsWith(org.familiar.identity.ProtectedResources.MCP));
 	}
 
 	@GetMapping("/activate")
