@@ -189,7 +189,30 @@ class MalformedInputFuzzTests extends RunningFamiliar {
 			send("POST", "/connect/register", "", "application/json", oversized.getBytes(StandardCharsets.UTF_8),
 					"Authorization", "Bearer " + registrarToken.get());
 		}
-		for (var path : List.of("/.well-known/openid-configuration", "/oauth2/jwks", "/userinfo", "/error", "/actuator/health")) {
+		// Open registration (MCP hosts) and the authorization endpoint with resource indicators.
+		for (var bytes : bodies.json("""
+				{"client_name":"Host","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","refresh_token"],
+				 "response_types":["code"],"token_endpoint_auth_method":"none","scope":"familiar.memory.read familiar.assistant"}""", 80)) {
+			send("POST", "/oauth2/register", "", "application/json", bytes);
+		}
+		formsTo("GET", "/oauth2/authorize", List.of("resource", "client_id", "redirect_uri"), "response_type=code&client_id="
+				+ encode("https://127.0.0.1/c.json") + "&redirect_uri=http://127.0.0.1:9/cb&code_challenge=x&code_challenge_method=S256"
+				+ "&resource=http://localhost/mcp&resource=x");
+		// The MCP server: JSON-RPC bodies of every malformed shape, with a person's token.
+		for (var bytes : bodies.json("""
+				{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"memory_search","arguments":{"query":"tea","limit":3}}}""",
+				120)) {
+			send("POST", "/mcp", "", "application/json", bytes, "Authorization", "Bearer " + token, "Accept",
+					"application/json, text/event-stream");
+		}
+		for (var bytes : bodies.json("""
+				{"jsonrpc":"2.0","id":"a","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},
+				 "clientInfo":{"name":"fuzz","version":"1"}}}""", 40)) {
+			send("POST", "/mcp", "", "application/json", bytes, "Authorization", "Bearer " + token, "Accept",
+					"application/json, text/event-stream");
+		}
+		for (var path : List.of("/.well-known/openid-configuration", "/oauth2/jwks", "/userinfo", "/error", "/actuator/health",
+				"/.well-known/oauth-protected-resource", "/.well-known/oauth-authorization-server")) {
 			formsTo("GET", path, List.of("x"), "a=b");
 		}
 	}

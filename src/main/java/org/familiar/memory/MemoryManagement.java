@@ -108,6 +108,17 @@ public class MemoryManagement implements PersonalData, DisposableBean {
 				settings.exactScanLimit(), settings.candidates());
 	}
 
+	/**
+	 * What a person (or an app, within what it may see) finds for {@code query}: memories close in
+	 * meaning first (similarity at least 0.55), then any others containing the words, at most {@code limit}.
+	 */
+	public List<Memory> search(Caller caller, String query, int limit) {
+		var found = new LinkedHashMap<MemoryId, Memory>();
+		related(caller, query, limit, 0.55).forEach(s -> found.put(s.memory().id(), s.memory()));
+		memories(caller, query, limit).forEach(m -> found.putIfAbsent(m.id(), m));
+		return found.values().stream().limit(limit).toList();
+	}
+
 	/** @throws MemoryNotFoundException unless the memory is the caller's and visible to the caller's app */
 	public Memory memory(Caller caller, MemoryId id) {
 		return memories.find(caller.person(), id)

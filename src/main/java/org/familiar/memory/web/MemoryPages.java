@@ -1,7 +1,5 @@
 package org.familiar.memory.web;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import org.familiar.identity.CallerPrincipal;
 import org.familiar.memory.Interview;
@@ -47,11 +45,7 @@ class MemoryPages {
 		var caller = me.caller();
 		List<Memory> shown;
 		if (q != null && !q.isBlank()) {
-			// Matches by meaning first, then any others containing the words.
-			var found = new LinkedHashMap<MemoryId, Memory>();
-			memory.related(caller, q, 10, 0.55).forEach(s -> found.put(s.memory().id(), s.memory()));
-			memory.memories(caller, q, SHOWN).forEach(m -> found.putIfAbsent(m.id(), m));
-			shown = new ArrayList<>(found.values());
+			shown = memory.search(caller, q, SHOWN);
 		}
 		else {
 			shown = memory.memories(caller, null, SHOWN);

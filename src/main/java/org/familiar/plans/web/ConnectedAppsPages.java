@@ -7,6 +7,7 @@ import org.familiar.identity.LinkedDevice;
 import org.familiar.identity.LinkedDevices;
 import org.familiar.identity.Scopes;
 import org.familiar.plans.PlansManagement;
+import org.familiar.plans.ToolCalls;
 import org.familiar.plans.UsageReport;
 import org.jspecify.annotations.Nullable;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -31,14 +32,17 @@ class ConnectedAppsPages {
 
 	private final LinkedDevices devices;
 
-	ConnectedAppsPages(ConnectedApps apps, PlansManagement plans, LinkedDevices devices) {
+	private final ToolCalls toolCalls;
+
+	ConnectedAppsPages(ConnectedApps apps, PlansManagement plans, LinkedDevices devices, ToolCalls toolCalls) {
 		this.apps = apps;
 		this.plans = plans;
 		this.devices = devices;
+		this.toolCalls = toolCalls;
 	}
 
 	record Row(ConnectedApps.Connection connection, java.util.List<String> allowed, UsageReport.@Nullable Source usage,
-			java.util.List<LinkedDevice> devices) {
+			java.util.List<LinkedDevice> devices, java.util.List<ToolCalls.Count> toolCalls) {
 	}
 
 	@GetMapping("/settings/apps")
@@ -46,11 +50,13 @@ class ConnectedAppsPages {
 		var person = me.caller().person();
 		var report = plans.report(person);
 		var linked = devices.of(person);
+		var calls = toolCalls.of(person);
 		var rows = apps.connected(person).stream().map(c -> {
 			var id = UUID.fromString(c.app().registrationId());
 			var usage = report.sources().stream().filter(s -> id.equals(s.id())).findFirst().orElse(null);
 			return new Row(c, c.scopes().stream().filter(s -> !Scopes.OPENID.equals(s)).map(Scopes::describe).toList(), usage,
-					linked.stream().filter(d -> d.clientId().equals(c.app().clientId())).toList());
+					linked.stream().filter(d -> d.clientId().equals(c.app().clientId())).toList(),
+					calls.stream().filter(call -> call.app().equals(id)).toList());
 		}).toList();
 		model.addAttribute("rows", rows);
 		model.addAttribute("window", report.usage().window());
