@@ -332,6 +332,28 @@ class McpServerTests extends RunningFamiliar {
 	}
 
 	@Test
+	void malformedMessagesGetAJsonRpcErrorAndNoInternals() throws Exception {
+		// A person's own token works at /mcp too (hosts that take a static bearer token).
+		var token = identity.issueToken(ann.id(), "mcp", WorkloadClass.APP).secret();
+		assertThat(mcp(token, "tools/list").statusCode()).isEqualTo(200);
+		for (var bad : Map.of("null", -32600, "[]", -32600, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", -32600,
+				"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"}", -32602,
+				"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":{}}}", -32602,
+				"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"tools/list\"}", -32600, "{\"jsonrpc\":", -32700).entrySet()) {
+			var response = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/mcp"))
+				.header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+				.header("Accept", "application/json, text/event-stream")
+				.POST(HttpRequest.BodyPublishers.ofString(bad.getKey())).build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(response.statusCode()).as(bad.getKey()).isEqualTo(400);
+			assertThat(JSON.readTree(response.body()).path("error").path("code").asInt()).as(bad.getKey()).isEqualTo(bad.getValue());
+			assertThat(response.body()).as(bad.getKey()).doesNotContain("stackTrace").doesNotContain("Exception");
+		}
+		var wrongType = call(token, "memory_search", Map.of("query", 5));
+		assertThat(wrongType.get("isError").asBoolean()).isTrue();
+		assertThat(text(wrongType)).contains("string expected");
+	}
+
+	@Test
 	void anAppThatRegisteredItselfAndWasNeverConnectedIsDeletedAfterADay() throws Exception {
 		var unused = register("Never Used");
 		var used = register("Used Once");

@@ -130,6 +130,14 @@ class McpEndpoint {
 			.build();
 	}
 
+	/** Checks each posted message's shape before the SDK sees it (after authentication). */
+	@Bean
+	org.springframework.boot.web.servlet.FilterRegistrationBean<McpRequests> mcpRequests(ObjectMapper json) {
+		var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new McpRequests(json));
+		registration.addUrlPatterns(ProtectedResources.MCP);
+		return registration;
+	}
+
 	@Bean
 	ServletRegistrationBean<HttpServletStatelessServerTransport> mcpServlet(HttpServletStatelessServerTransport transport) {
 		var registration = new ServletRegistrationBean<>(transport, ProtectedResources.MCP);
