@@ -24,8 +24,6 @@ import java.util.function.Consumer;
 import org.familiar.compute.Broadcasts;
 import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
-import org.familiar.compute.ComputeManagement;
-import org.familiar.compute.ModelInfo;
 import org.familiar.compute.WorkloadClass;
 import org.familiar.identity.Caller;
 import org.familiar.identity.DeviceUnlinked;
@@ -79,8 +77,6 @@ public class AttentionManagement implements PersonalData {
 
 	private final PlansManagement plans;
 
-	private final ComputeManagement compute;
-
 	private final Broadcasts broadcasts;
 
 	private final AttentionSettings settings;
@@ -101,7 +97,7 @@ public class AttentionManagement implements PersonalData {
 		.build();
 
 	AttentionManagement(JdbcClient jdbc, PlatformTransactionManager transactions, LinkedDevices linked,
-			IdentityManagement identity, MemoryManagement memory, PlansManagement plans, ComputeManagement compute,
+			IdentityManagement identity, MemoryManagement memory, PlansManagement plans,
 			Broadcasts broadcasts, AttentionSettings settings, Clock clock, ObjectMapper json,
 			org.familiar.attention.internal.WebPushes pushes) {
 		this.pushes = pushes;
@@ -113,7 +109,6 @@ public class AttentionManagement implements PersonalData {
 		this.identity = identity;
 		this.memory = memory;
 		this.plans = plans;
-		this.compute = compute;
 		this.broadcasts = broadcasts;
 		this.settings = settings;
 		this.clock = clock;
@@ -1033,13 +1028,7 @@ public class AttentionManagement implements PersonalData {
 		if (settings.digestModel() != null && !settings.digestModel().isBlank()) {
 			return settings.digestModel();
 		}
-		var models = compute.models().stream().filter(ModelInfo::chat).filter(ModelInfo::available).toList();
-		var chosen = identity.preferences(person).defaultModel();
-		if (chosen != null && models.stream().anyMatch(m -> m.id().equals(chosen))) {
-			return chosen;
-		}
-		return models.stream().filter(m -> !"embedded".equals(m.backend())).findFirst().or(() -> models.stream().findFirst())
-			.map(ModelInfo::id).orElse(null);
+		return plans.defaultModel(person);
 	}
 
 	public List<Digest> digests(PersonId person, int limit) {

@@ -98,6 +98,22 @@ public class PlansManagement implements PersonalData {
 	}
 
 	/**
+	 * The model work done for the person without their choosing one (an MCP host's {@code ask}, a
+	 * digest) runs on: their chosen model if it is available, else the first available chat model of
+	 * a configured backend, else the embedded one; {@code null} when none is available.
+	 */
+	public @Nullable String defaultModel(PersonId person) {
+		var models = compute.models().stream().filter(org.familiar.compute.ModelInfo::chat)
+			.filter(org.familiar.compute.ModelInfo::available).toList();
+		var chosen = identity.preferences(person).defaultModel();
+		if (chosen != null && models.stream().anyMatch(m -> m.id().equals(chosen))) {
+			return chosen;
+		}
+		return models.stream().filter(m -> !"embedded".equals(m.backend())).findFirst().or(() -> models.stream().findFirst())
+			.map(org.familiar.compute.ModelInfo::id).orElse(null);
+	}
+
+	/**
 	 * The one way a request runs, for {@code /v1}, the web chat, research and memory: the model and
 	 * the fields its backends can honour are checked (404 / 400 before anything is reserved), the
 	 * plan reserves its largest cost, compute schedules and runs it, and its one

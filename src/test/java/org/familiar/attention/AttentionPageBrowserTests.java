@@ -15,7 +15,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The Attention page in Chromium: a notification an app sends while the page is open is announced
@@ -48,7 +47,7 @@ class AttentionPageBrowserTests extends RunningFamiliar {
 	}
 
 	private void signIn(String name) {
-		var wait = new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(20));
+		var wait = Chromium.waiting(browser, 10);
 		browser.manage().deleteAllCookies();
 		browser.get("http://localhost:" + port + "/login");
 		browser.findElement(By.name("username")).sendKeys(name);
@@ -62,7 +61,7 @@ class AttentionPageBrowserTests extends RunningFamiliar {
 		identity.addPerson("dora", "correct horse", false, null);
 		clock.set(java.time.LocalDate.now(java.time.ZoneOffset.UTC).atTime(14, 0).toInstant(java.time.ZoneOffset.UTC));
 		try {
-			var wait = new WebDriverWait(browser, Duration.ofSeconds(20), Duration.ofMillis(20));
+			var wait = Chromium.waiting(browser, 20);
 			signIn("dora");
 			browser.findElement(By.id("prompt")).sendKeys("remind me at 5pm to call mum", org.openqa.selenium.Keys.ENTER);
 			wait.until(b -> b.findElements(By.cssSelector("#messages article.user .status.note")).size() == 1);
@@ -101,7 +100,7 @@ class AttentionPageBrowserTests extends RunningFamiliar {
 	void theAttentionPageShowsWhatCameInLiveAndTakesRules() throws Exception {
 		var cleo = identity.addPerson("cleo", "correct horse", false, null);
 		var token = identity.issueToken(cleo.id(), "notes", WorkloadClass.INTERACTIVE).secret();
-		var wait = new WebDriverWait(browser, Duration.ofSeconds(10), Duration.ofMillis(20));
+		var wait = Chromium.waiting(browser, 10);
 		var base = "http://localhost:" + port;
 		signIn("cleo");
 		browser.findElement(By.linkText("Attention")).click();

@@ -132,10 +132,6 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 				"refresh_token", watch.tokens().refresh()).body());
 		assertThat(refreshed.has("access_token")).as(refreshed.toString()).isTrue();
 		assertThat(refreshed.get("refresh_token").asText()).isNotEqualTo(watch.tokens().refresh());
-		var again = form("/oauth2/token", "grant_type", "refresh_token", "client_id", watch.clientId(), "refresh_token",
-				watch.tokens().refresh());
-		assertThat(again.statusCode()).isEqualTo(400);
-		assertThat(again.body()).contains("invalid_grant");
 		var newAccess = refreshed.get("access_token").asText();
 		assertThat(JSON.readTree(api("GET", "/api/devices/current", newAccess, null).body()).get("id").asText()).isEqualTo(id);
 		assertThat(api("GET", "/api/devices/current", watch.tokens().access(), null).statusCode()).as("the old access token")
@@ -154,6 +150,17 @@ class DevicesAndNotificationsTests extends RunningFamiliar {
 		assertThat(api("GET", "/api/devices/current", newAccess, null).statusCode()).isEqualTo(401);
 		assertThat(form("/oauth2/token", "grant_type", "refresh_token", "client_id", watch.clientId(), "refresh_token",
 				refreshed.get("refresh_token").asText()).body()).contains("invalid_grant");
+
+		// An old refresh token presented again was copied: the device's sign-in ends (it links again).
+		var spare = link("Spare watch app", "familiar.device", "Spare watch", "watch");
+		var rotated = JSON.readTree(form("/oauth2/token", "grant_type", "refresh_token", "client_id", spare.clientId(),
+				"refresh_token", spare.tokens().refresh()).body());
+		var reused = form("/oauth2/token", "grant_type", "refresh_token", "client_id", spare.clientId(), "refresh_token",
+				spare.tokens().refresh());
+		assertThat(reused.statusCode()).isEqualTo(400);
+		assertThat(reused.body()).contains("invalid_grant").contains("already used");
+		assertThat(api("GET", "/api/devices/current", rotated.get("access_token").asText(), null).statusCode()).isEqualTo(401);
+		assertThat(api("GET", "/api/devices", annToken, null).body()).doesNotContain("Spare watch");
 	}
 
 	@Test

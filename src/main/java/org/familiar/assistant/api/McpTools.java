@@ -6,16 +6,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.familiar.assistant.AppTool;
-import org.familiar.compute.ComputeManagement;
-import org.familiar.compute.ModelInfo;
 import org.familiar.identity.Caller;
-import org.familiar.identity.IdentityManagement;
 import org.familiar.identity.Scopes;
 import org.familiar.memory.Memory;
 import org.familiar.memory.MemoryId;
 import org.familiar.memory.MemoryKind;
 import org.familiar.memory.MemoryManagement;
 import org.familiar.memory.MemorySource;
+import org.familiar.plans.PlansManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 
@@ -34,18 +32,14 @@ class McpTools {
 
 	private final ChatAdmission admission;
 
-	private final ComputeManagement compute;
-
-	private final IdentityManagement identity;
+	private final PlansManagement plans;
 
 	private final ObjectMapper json;
 
-	McpTools(MemoryManagement memory, ChatAdmission admission, ComputeManagement compute, IdentityManagement identity,
-			ObjectMapper json) {
+	McpTools(MemoryManagement memory, ChatAdmission admission, PlansManagement plans, ObjectMapper json) {
 		this.memory = memory;
 		this.admission = admission;
-		this.compute = compute;
-		this.identity = identity;
+		this.plans = plans;
 		this.json = json;
 	}
 
@@ -123,7 +117,10 @@ class McpTools {
 		var question = text(arguments, "question", true);
 		var model = text(arguments, "model", false);
 		if (model == null) {
-			model = defaultModel(caller);
+			model = plans.defaultModel(caller.person());
+			if (model == null) {
+				throw new AppTool.Refused("No model is available right now; try again later.");
+			}
 		}
 		var body = json.createObjectNode();
 		body.put("model", model);
@@ -132,18 +129,6 @@ class McpTools {
 		var result = admission.run(admitted, piece -> {
 		});
 		return result.text() == null ? "" : result.text();
-	}
-
-	/** The person's chosen model if it is available, else the first chat model that is (a configured backend's first). */
-	private String defaultModel(Caller caller) {
-		var models = compute.models().stream().filter(ModelInfo::chat).filter(ModelInfo::available).toList();
-		var chosen = identity.preferences(caller.person()).defaultModel();
-		if (chosen != null && models.stream().anyMatch(m -> m.id().equals(chosen))) {
-			return chosen;
-		}
-		return models.stream().filter(m -> !"embedded".equals(m.backend())).findFirst().or(() -> models.stream().findFirst())
-			.map(ModelInfo::id)
-			.orElseThrow(() -> new AppTool.Refused("No model is available right now; try again later."));
 	}
 
 	/** The person's preferences and personality, as this app may see them (the resource {@code familiar://me/preferences}). */

@@ -61,6 +61,13 @@ final class ClientDocuments implements RegisteredClientRepository {
 
 	private final boolean loopbackForTests;
 
+	/** Documents that could not be used, and why, for a few minutes: a bad client_id does not make Familiar fetch again and again. */
+	private final com.github.benmanes.caffeine.cache.Cache<String, String> refused = com.github.benmanes.caffeine.cache.Caffeine
+		.newBuilder()
+		.maximumSize(10_000)
+		.expireAfterWrite(Duration.ofMinutes(5))
+		.build();
+
 	/**
 	 * @param loopbackForTests lets http documents on loopback addresses in
 	 * ({@code familiar.identity.client-documents.allow-loopback-http}, for tests and development only)
@@ -111,11 +118,15 @@ final class ClientDocuments implements RegisteredClientRepository {
 		if (stored != null && fetchedAt != null && fetchedAt.toInstant().plus(STALE_AFTER).isAfter(clock.instant())) {
 			return stored;
 		}
+		if (refused.getIfPresent(clientId) != null) {
+			return stored;
+		}
 		try {
 			return keep(clientId, stored, fetch(clientId));
 		}
 		catch (InvalidAccountException ex) {
 			log.info("Client ID metadata document {} refused: {}", clientId, ex.getMessage());
+			refused.put(clientId, ex.getMessage());
 			return stored; // a day-old copy beats none while the app's site is down; none: an unknown client
 		}
 	}
@@ -126,13 +137,18 @@ final class ClientDocuments implements RegisteredClientRepository {
 		if (stored != null && findByClientId(clientId) != null) {
 			return null;
 		}
-		try {
-			keep(clientId, null, fetch(clientId));
-			return null;
+		var known = refused.getIfPresent(clientId);
+		if (known == null) {
+			try {
+				keep(clientId, null, fetch(clientId));
+				return null;
+			}
+			catch (InvalidAccountException ex) {
+				known = ex.getMessage();
+				refused.put(clientId, known);
+			}
 		}
-		catch (InvalidAccountException ex) {
-			return "The client ID metadata document at " + clip(clientId) + " cannot be used: " + ex.getMessage();
-		}
+		return "The client ID metadata document at " + clip(clientId) + " cannot be used: " + known;
 	}
 
 	/**
