@@ -139,7 +139,16 @@ public class DeviceStreams implements DisposableBean {
 
 	@Override
 	public void destroy() {
-		streams.values().forEach(theirs -> theirs.forEach(stream -> stream.emitter().complete()));
+		// Each stream on its own: one whose client left unnoticed (its response already recycled by
+		// the server) must not keep the rest open.
+		streams.values().forEach(theirs -> theirs.forEach(stream -> {
+			try {
+				stream.emitter().complete();
+			}
+			catch (IllegalStateException alreadyGone) {
+				close(stream);
+			}
+		}));
 		senders.shutdownNow();
 	}
 }
