@@ -51,18 +51,6 @@ class WebChatBrowserTests {
 	static void familiar(DynamicPropertyRegistry registry) throws IOException {
 		TestHome.isolate(registry);
 		backend = FakeModelServer.serve(registry, "fake", 120);
-		backend.script = WebChatBrowserTests::background;
-	}
-
-	/**
-	 * How the stand-in answers Familiar's background work unless a test scripts it: memory
-	 * extraction finds nothing worth keeping, as a model would say at once. (Its echo would run to
-	 * the extraction's 400 tokens at 120 ms each: batch work that held the slots the interview's
-	 * write-up was waiting for, past the test's wait.)
-	 */
-	static String background(com.fasterxml.jackson.databind.JsonNode request) {
-		return request.path("messages").path(0).path("content").asText().startsWith("You update the memory Familiar keeps")
-				? "{\"memories\": []}" : null;
 	}
 
 	@BeforeAll
@@ -308,7 +296,7 @@ class WebChatBrowserTests {
 		waiting(10).until(b -> b.getCurrentUrl().matches(".*/chat/[0-9a-f-]{36}$"));
 		assertThat(lastReply()).contains("what should I call you?");
 		backend.script = request -> request.path("messages").path(0).path("content").asText()
-			.startsWith("You write down what a person told Familiar") ? "Wants to be called Ada." : background(request);
+			.startsWith("You write down what a person told Familiar") ? "Wants to be called Ada." : null;
 		browser.findElement(By.id("prompt")).sendKeys("Ada", Keys.ENTER);
 		waiting(10).until(b -> lastReply().contains("What do you do"));
 		// Kept as said at once, then written down by the model.
@@ -316,7 +304,7 @@ class WebChatBrowserTests {
 			b.findElement(By.linkText("Memory")).click();
 			return b.findElement(By.id("preferences")).getText().contains("Wants to be called Ada.");
 		});
-		backend.script = WebChatBrowserTests::background;
+		backend.script = request -> null;
 		assertThat(browser.findElement(By.id("preferences")).getText()).contains("from the interview");
 	}
 
@@ -374,7 +362,7 @@ class WebChatBrowserTests {
 			var matcher = java.util.regex.Pattern.compile("What is (\\d+) plus")
 				.matcher(messages.get(messages.size() - 1).path("content").asText());
 			if (!matcher.find()) {
-				return background(request);
+				return null;
 			}
 			int n = Integer.parseInt(matcher.group(1));
 			return n % 2 == 0 || !onlyEven.get() ? String.valueOf(2 * n) : "0";
@@ -466,7 +454,7 @@ class WebChatBrowserTests {
 			assertThat(browser.findElement(By.id("runs")).getText()).contains("No runs yet.");
 		}
 		finally {
-			backend.script = WebChatBrowserTests::background;
+			backend.script = request -> null;
 		}
 	}
 
