@@ -52,8 +52,12 @@ class ModelCatalogue implements DisposableBean {
 
 	private final Broadcasts broadcasts;
 
-	/** The configured backends, which every replica shares (the embedded ones are each replica's own). */
-	private final java.util.Set<String> configured;
+	/**
+	 * The configured backends, which every replica shares (the embedded ones are each replica's
+	 * own), by name: what replicas call each (its name and URL, as its shared scheduler's key). A
+	 * report about a backend of the same name at another URL is not about this one.
+	 */
+	private final Map<String, String> configured;
 
 	/** Set while this replica applies what another reported, so that it does not report it back. */
 	private static final ThreadLocal<Boolean> applying = ThreadLocal.withInitial(() -> false);
@@ -124,14 +128,16 @@ class ModelCatalogue implements DisposableBean {
 			org.springframework.beans.factory.ObjectProvider<TextEmbedder> embedders, CapacityScheduler.Factory shared,
 			Broadcasts broadcasts) {
 		this.broadcasts = broadcasts;
-		this.configured = java.util.Set.copyOf(settings.backends().keySet());
+		var identities = new java.util.HashMap<String, String>();
+		settings.backends().forEach((name, backend) -> identities.put(name, identity(name, backend.url())));
+		this.configured = Map.copyOf(identities);
 		this.clock = clock;
 		this.aliases = settings.aliases();
 		var policies = settings.capacity().policies();
 		settings.backends()
 			.forEach((name, backend) -> backends.put(name,
 					new Entry(new OpenAiBackend(name, backend),
-							shared.create(name, name + " " + backend.url(), Math.max(1, backend.maxConcurrent()), policies, clock),
+							shared.create(name, configured.get(name), Math.max(1, backend.maxConcurrent()), policies, clock),
 							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models(),
 							backend.trusted(), backend.contextLength())));
 		backends.values().forEach(this::share);
@@ -210,14 +216,20 @@ class ModelCatalogue implements DisposableBean {
 
 	private void report(Entry entry, String what, String detail) {
 		if (!applying.get()) {
-			broadcasts.publish(BACKENDS, entry.backend.name() + "\n" + what + "\n" + detail);
+			broadcasts.publish(BACKENDS, configured.get(entry.backend.name()) + "\n" + what + "\n" + detail);
 		}
 	}
 
-	/** What another replica reported about a backend: {@code name \n breaker|up|down \n detail}. */
+	/** How replicas name a configured backend: its name and URL. */
+	static String identity(String name, Object url) {
+		return name + " " + url;
+	}
+
+	/** What another replica reported about a backend: {@code name url \n breaker|up|down \n detail}. */
 	private void reported(String message) {
 		var parts = message.split("\n", 3);
-		var entry = parts.length == 3 && configured.contains(parts[0]) ? backends.get(parts[0]) : null;
+		var name = parts.length == 3 ? parts[0].split(" ", 2)[0] : "";
+		var entry = parts[0].equals(configured.get(name)) ? backends.get(name) : null;
 		if (entry == null) {
 			return;
 		}

@@ -17,17 +17,18 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 /**
  * Two replicas' catalogues of the same backend, joined as Redis pub/sub joins them (here a relay
  * that hands each one's messages to the other): what one finds out about the backend, the other
- * knows at once. One replica cannot reach the backend (its own network says so); the other can.
+ * knows at once. A backend is its name and URL: a replica whose backend of the same name is
+ * another server (another URL) takes nothing from those reports.
  */
 class BackendConvergenceTests {
 
-	private final FakeModelServer backend = new FakeModelServer(0, 0);
+	private FakeModelServer backend = new FakeModelServer(0, 0);
 
 	private final Relay onA = new Relay();
 
 	private final Relay onB = new Relay();
 
-	private final ModelCatalogue a = catalogue("http://127.0.0.1:1/v1", onA);
+	private final ModelCatalogue a = catalogue(backend.baseUrl(), onA);
 
 	private final ModelCatalogue b = catalogue(backend.baseUrl(), onB);
 
@@ -72,18 +73,39 @@ class BackendConvergenceTests {
 	}
 
 	@Test
-	void aBackendFoundDownOrBackOnOneReplicaIsDownOrBackOnTheOther() {
+	void aBackendFoundDownOrBackOnOneReplicaIsDownOrBackOnTheOther() throws Exception {
 		b.refresh();
 		assertThat(gpu(b).healthy).as("B reaches the backend").isTrue();
 
+		int port = backend.port();
+		backend.close();
 		a.refresh();
 		assertThat(gpu(a).healthy).isFalse();
 		assertThat(gpu(b).healthy).as("down on B too, as A found").isFalse();
 		assertThat(gpu(b).message).isEqualTo(gpu(a).message);
 
+		backend = new FakeModelServer(port, 0);
 		b.refresh();
 		assertThat(gpu(b).healthy).isTrue();
 		assertThat(gpu(a).healthy).as("back on A too, as B found").isTrue();
+	}
+
+	@Test
+	void aBackendOfTheSameNameAtAnotherAddressIsAnotherBackend() throws Exception {
+		var elsewhere = new Relay();
+		var other = catalogue("http://127.0.0.1:1/v1", elsewhere);
+		elsewhere.other = onB;
+		try {
+			b.refresh();
+			other.refresh();
+			assertThat(gpu(other).healthy).as("nothing answers at its address").isFalse();
+			assertThat(gpu(b).healthy).as("B's gpu is another server, still up").isTrue();
+			gpu(other).breaker.transitionToOpenState();
+			assertThat(gpu(b).breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+		}
+		finally {
+			other.destroy();
+		}
 	}
 
 	@Test
