@@ -59,6 +59,9 @@ class ModelCatalogue implements DisposableBean {
 	 */
 	private final Map<String, String> configured;
 
+	/** The configured backends' names by what replicas call them. */
+	private final Map<String, String> byIdentity;
+
 	/** Set while this replica applies what another reported, so that it does not report it back. */
 	private static final ThreadLocal<Boolean> applying = ThreadLocal.withInitial(() -> false);
 
@@ -131,6 +134,8 @@ class ModelCatalogue implements DisposableBean {
 		var identities = new java.util.HashMap<String, String>();
 		settings.backends().forEach((name, backend) -> identities.put(name, identity(name, backend.url())));
 		this.configured = Map.copyOf(identities);
+		this.byIdentity = identities.entrySet().stream()
+			.collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getValue, Map.Entry::getKey));
 		this.clock = clock;
 		this.aliases = settings.aliases();
 		var policies = settings.capacity().policies();
@@ -221,15 +226,15 @@ class ModelCatalogue implements DisposableBean {
 	}
 
 	/** How replicas name a configured backend: its name and URL. */
-	static String identity(String name, Object url) {
+	static String identity(String name, java.net.URI url) {
 		return name + " " + url;
 	}
 
 	/** What another replica reported about a backend: {@code name url \n breaker|up|down \n detail}. */
 	private void reported(String message) {
 		var parts = message.split("\n", 3);
-		var name = parts.length == 3 ? parts[0].split(" ", 2)[0] : "";
-		var entry = parts[0].equals(configured.get(name)) ? backends.get(name) : null;
+		var name = parts.length == 3 ? byIdentity.get(parts[0]) : null;
+		var entry = name != null ? backends.get(name) : null;
 		if (entry == null) {
 			return;
 		}
