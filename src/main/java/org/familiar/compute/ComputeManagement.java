@@ -168,6 +168,111 @@ public class ComputeManagement {
 		}
 	}
 
+	/**
+	 * Runs image or video work on the least-loaded healthy backend that serves the model as that
+	 * kind, holding one of its slots (admitted as {@link WorkloadClass#BATCH}) until the work
+	 * returns. A backend that cannot be reached before anything was made counts against its breaker
+	 * and the next one is tried. Metering is the caller's: the work's result says what was made.
+	 * @throws ModelNotFoundException if no backend serves the model
+	 * @throws UnsupportedFieldException if it serves it, but not as {@code kind} (param {@code model})
+	 * @throws CapacityExceededException if the batch queue is full or the work waited too long
+	 * @throws BackendUnavailableException if no backend serving it can take the work
+	 */
+	public <T> T media(MediaCall call, MediaBackend.Work<T> work) {
+		var routes = catalogue.routes(call.model()).stream()
+			.filter(route -> route.entry().backend instanceof org.familiar.compute.openai.OpenAiBackend
+					&& call.kind().equals(route.entry().kind(route.upstreamModel())))
+			.toList();
+		if (routes.isEmpty()) {
+			throw new UnsupportedFieldException("model", "The model '" + call.model() + "' does not make "
+					+ (ModelInfo.IMAGE.equals(call.kind()) ? "images" : "videos") + " on any backend. Pick one whose kind is '"
+					+ call.kind() + "' in GET /v1/models, or list it under familiar.backends.NAME."
+					+ (ModelInfo.IMAGE.equals(call.kind()) ? "image-models" : "video-models") + ".");
+		}
+		BackendUnavailableException unavailable = null;
+		for (var route : plan(routes)) {
+			var entry = route.entry();
+			if (!entry.usable() && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
+				unavailable = new BackendUnavailableException(entry.backend.name(), "Backend '" + entry.backend.name()
+						+ "' kept failing and is out of rotation for a while.", null);
+				continue;
+			}
+			var ticket = entry.scheduler.request(WorkloadClass.BATCH, call.requester());
+			try {
+				awaitMediaSlot(ticket, entry);
+				if (!entry.breaker.tryAcquirePermission()) {
+					continue;
+				}
+				long start = System.nanoTime();
+				var http = (org.familiar.compute.openai.OpenAiBackend) entry.backend;
+				var backend = new MediaBackend() {
+
+					@Override
+					public String name() {
+						return entry.backend.name();
+					}
+
+					@Override
+					public String upstreamModel() {
+						return route.upstreamModel();
+					}
+
+					@Override
+					public ComputeSettings.MediaEnergy energy() {
+						return entry.mediaEnergy;
+					}
+
+					@Override
+					public MediaReply post(String path, com.fasterxml.jackson.databind.node.ObjectNode body) {
+						return http.exchange(path, body, call.requester());
+					}
+
+					@Override
+					public MediaReply get(String path) {
+						return http.exchange(path, null, call.requester());
+					}
+				};
+				try {
+					var result = work.run(backend);
+					entry.breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+					return result;
+				}
+				catch (BackendUnavailableException ex) {
+					entry.breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, ex);
+					meters.backendError(entry.backend.name(), ex);
+					unavailable = ex;
+				}
+				catch (RuntimeException ex) {
+					entry.breaker.releasePermission();
+					throw ex;
+				}
+			}
+			finally {
+				ticket.release();
+			}
+		}
+		throw unavailable != null ? unavailable
+				: new BackendUnavailableException("", "No backend serving '" + call.model() + "' is available.", null);
+	}
+
+	private void awaitMediaSlot(CapacityScheduler.Ticket ticket, ModelCatalogue.Entry entry) {
+		var maxWait = entry.scheduler.policy(WorkloadClass.BATCH).maxWait();
+		try {
+			if (!ticket.await(maxWait)) {
+				meters.refused(entry.backend.name(), WorkloadClass.BATCH, "max_wait");
+				throw new CapacityExceededException(entry.backend.name(), WorkloadClass.BATCH, "The work waited "
+						+ maxWait.toSeconds() + " s for capacity on backend '" + entry.backend.name()
+						+ "' (the limit for batch work); try again later.", ticket.retryAfter());
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new CapacityExceededException(entry.backend.name(), WorkloadClass.BATCH, "Interrupted while waiting for capacity.",
+					ticket.retryAfter());
+		}
+		meters.admitted(entry.backend.name(), WorkloadClass.BATCH, ticket.waited());
+	}
+
 	/** One request's way through routing, admission and the backend; its last state settles the event. */
 	private final class Attempt {
 

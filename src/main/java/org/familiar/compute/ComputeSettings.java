@@ -50,12 +50,36 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * neither keeps nor trains on what it is sent); the embedded engine always is
 	 * @param contextLength how many tokens its models read at once (prompt and reply together); the
 	 * web chat sizes attached files against it
+	 * @param imageModels models it serves that make images, in addition to {@code models} (or to
+	 *     those discovered); a discovered model's kind is otherwise told by its name
+	 * @param videoModels models it serves that make videos as jobs ({@code /videos})
+	 * @param joulesPerImage energy of one generated image (default {@value #DEFAULT_JOULES_PER_IMAGE})
+	 * @param joulesPerVideoSecond energy of one second of generated video (default
+	 *     {@value #DEFAULT_JOULES_PER_VIDEO_SECOND})
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,
 			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout,
 			@DefaultValue("1") double weight, @Nullable Double joulesPerToken, @Nullable Double joulesPerPromptToken,
 			@Nullable Double joulesPerCompletionToken, @DefaultValue("false") boolean trusted,
-			@DefaultValue("8192") int contextLength) {
+			@DefaultValue("8192") int contextLength, @DefaultValue List<String> imageModels,
+			@DefaultValue List<String> videoModels, @Nullable Double joulesPerImage, @Nullable Double joulesPerVideoSecond) {
+
+		/**
+		 * An open diffusion model's image on a data-centre GPU: about 2.9 Wh (Luccioni et al., "Power
+		 * Hungry Processing", 2024: 2.9 kWh per 1,000 generations), an order of magnitude only.
+		 */
+		public static final double DEFAULT_JOULES_PER_IMAGE = 10_000;
+
+		/**
+		 * An open text-to-video model: of the order of 100 Wh per second of video (Hugging Face's 2025
+		 * measurements put a few-second clip near 1 kWh); an order of magnitude only.
+		 */
+		public static final double DEFAULT_JOULES_PER_VIDEO_SECOND = 400_000;
+
+		MediaEnergy mediaEnergy() {
+			return new MediaEnergy(joulesPerImage != null ? joulesPerImage : DEFAULT_JOULES_PER_IMAGE,
+					joulesPerVideoSecond != null ? joulesPerVideoSecond : DEFAULT_JOULES_PER_VIDEO_SECOND);
+		}
 
 		/** Default energy of a GPU-served 7–70B model, see docs/configuration.md#energy. */
 		static final double DEFAULT_JOULES_PER_COMPLETION_TOKEN = 2.0;
@@ -68,6 +92,18 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_PROMPT_TOKEN,
 					joulesPerCompletionToken != null ? joulesPerCompletionToken
 							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_COMPLETION_TOKEN);
+		}
+	}
+
+	/** Joules per generated image and per second of generated video, for the ledger's energy figures. */
+	public record MediaEnergy(double joulesPerImage, double joulesPerVideoSecond) {
+
+		public double imagesWh(int images) {
+			return images * joulesPerImage / 3600.0;
+		}
+
+		public double videoWh(double seconds) {
+			return seconds * joulesPerVideoSecond / 3600.0;
 		}
 	}
 

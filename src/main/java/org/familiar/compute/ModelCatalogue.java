@@ -92,8 +92,24 @@ class ModelCatalogue implements DisposableBean {
 		/** Tokens its models read at once, prompt and reply together. */
 		final int contextLength;
 
+		/** The kinds the configuration gives its models ({@code image-models}, {@code video-models}). */
+		final Map<String, String> configuredKinds;
+
+		/** Energy of its images and videos. */
+		final ComputeSettings.MediaEnergy mediaEnergy;
+
 		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
 				ComputeSettings.Energy energy, List<String> configuredModels, boolean trusted, int contextLength) {
+			this(backend, scheduler, breaker, weight, energy, configuredModels, trusted, contextLength, Map.of(),
+					new ComputeSettings.MediaEnergy(ComputeSettings.Backend.DEFAULT_JOULES_PER_IMAGE,
+							ComputeSettings.Backend.DEFAULT_JOULES_PER_VIDEO_SECOND));
+		}
+
+		Entry(ChatBackend backend, CapacityScheduler scheduler, CircuitBreaker breaker, double weight,
+				ComputeSettings.Energy energy, List<String> configuredModels, boolean trusted, int contextLength,
+				Map<String, String> configuredKinds, ComputeSettings.MediaEnergy mediaEnergy) {
+			this.configuredKinds = Map.copyOf(configuredKinds);
+			this.mediaEnergy = mediaEnergy;
 			this.contextLength = contextLength;
 			this.trusted = trusted;
 			this.backend = backend;
@@ -102,7 +118,26 @@ class ModelCatalogue implements DisposableBean {
 			this.breaker = breaker;
 			this.weight = weight > 0 ? weight : 1;
 			this.configuredModels = List.copyOf(configuredModels);
-			this.models = this.configuredModels;
+			this.models = withMedia(this.configuredModels);
+		}
+
+		/** The models it serves: those listed or discovered, and its image and video models. */
+		List<String> withMedia(List<String> chatOrDiscovered) {
+			if (configuredKinds.isEmpty()) {
+				return List.copyOf(chatOrDiscovered);
+			}
+			var all = new java.util.LinkedHashSet<>(chatOrDiscovered);
+			all.addAll(configuredKinds.keySet());
+			return List.copyOf(all);
+		}
+
+		/** What one of its models does ({@link ModelInfo#kindOf} unless configured). */
+		String kind(String model) {
+			if (backend instanceof LocalEmbeddingBackend) {
+				return ModelInfo.EMBEDDING;
+			}
+			var configured = configuredKinds.get(model);
+			return configured != null ? configured : ModelInfo.kindOf(model);
 		}
 
 		/** Whether requests should go here: answering, and its breaker not open. */
@@ -144,7 +179,7 @@ class ModelCatalogue implements DisposableBean {
 					new Entry(new OpenAiBackend(name, backend),
 							shared.create(name, configured.get(name), Math.max(1, backend.maxConcurrent()), policies, clock),
 							breakers.circuitBreaker(name), backend.weight(), backend.energy(), backend.models(),
-							backend.trusted(), backend.contextLength())));
+							backend.trusted(), backend.contextLength(), kinds(backend), backend.mediaEnergy())));
 		backends.values().forEach(this::share);
 		broadcasts.subscribe(BACKENDS, this::reported);
 		if (settings.embedded().enabled() && !backends.containsKey(EmbeddedBackend.NAME)) {
@@ -169,6 +204,13 @@ class ModelCatalogue implements DisposableBean {
 		}
 	}
 
+	private static Map<String, String> kinds(ComputeSettings.Backend backend) {
+		var kinds = new java.util.LinkedHashMap<String, String>();
+		backend.imageModels().forEach(model -> kinds.put(model, ModelInfo.IMAGE));
+		backend.videoModels().forEach(model -> kinds.put(model, ModelInfo.VIDEO));
+		return kinds;
+	}
+
 	/** Probes every backend at once (each probe on its own virtual thread). */
 	void refresh() {
 		probing.lock();
@@ -186,7 +228,7 @@ class ModelCatalogue implements DisposableBean {
 	private void probe(Entry entry) {
 		try {
 			var served = entry.backend.probe();
-			entry.models = entry.configuredModels.isEmpty() ? List.copyOf(served) : entry.configuredModels;
+			entry.models = entry.withMedia(entry.configuredModels.isEmpty() ? served : entry.configuredModels);
 			if (!entry.healthy) {
 				log.info("Backend '{}' is up, serving {}", entry.backend.name(), entry.models);
 				report(entry, "up", "ready");
@@ -302,10 +344,7 @@ class ModelCatalogue implements DisposableBean {
 		for (var entry : backends.values()) {
 			for (var model : entry.models) {
 				var status = entry.healthy ? entry.backend.status(model) : entry.message;
-				boolean embeds = entry.backend instanceof LocalEmbeddingBackend
-						|| model.toLowerCase(java.util.Locale.ROOT).contains("embed");
-				models.add(new ModelInfo(model, entry.backend.name(), entry.healthy, status,
-						embeds ? ModelInfo.EMBEDDING : ModelInfo.CHAT));
+				models.add(new ModelInfo(model, entry.backend.name(), entry.healthy, status, entry.kind(model)));
 			}
 		}
 		aliases.forEach((alias, targets) -> {

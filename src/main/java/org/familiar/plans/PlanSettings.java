@@ -22,7 +22,7 @@ public record PlanSettings(Map<String, Plan> plans, @DefaultValue("default") Str
 		@DefaultValue("true") boolean metering) {
 
 	/** Without any configuration: one plan, a million tokens per 30 days. */
-	static final Plan FALLBACK = new Plan(1_000_000, Duration.ofDays(30), List.of(), List.of(), null, null);
+	static final Plan FALLBACK = new Plan(1_000_000, Duration.ofDays(30), List.of(), List.of(), null, null, 100, 60);
 
 	public PlanSettings {
 		plans = plans == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(plans));
@@ -47,9 +47,17 @@ public record PlanSettings(Map<String, Plan> plans, @DefaultValue("default") Str
 	 * @param workloads the workload classes it may use; empty means all
 	 * @param maxRequestTokens the most one request may reserve (prompt and reply); none when unset
 	 * @param fallbackModel the model requests move to when the budget is spent, if any
+	 * @param images generated images per window; 0 means no limit
+	 * @param videoSeconds seconds of generated video per window; 0 means no limit
 	 */
 	public record Plan(@DefaultValue("0") long tokenBudget, @DefaultValue("P30D") Duration window,
 			@DefaultValue List<String> models, @DefaultValue List<String> workloads,
-			@Nullable Integer maxRequestTokens, @Nullable String fallbackModel) {
+			@Nullable Integer maxRequestTokens, @Nullable String fallbackModel, @DefaultValue("100") long images,
+			@DefaultValue("60") long videoSeconds) {
+
+		/** The plan's limit of a media unit in its window (0: none). */
+		long budget(MediaUnit unit) {
+			return unit == MediaUnit.IMAGES ? images : videoSeconds;
+		}
 	}
 }

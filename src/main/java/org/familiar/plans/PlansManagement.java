@@ -73,6 +73,8 @@ public class PlansManagement implements PersonalData {
 
 	private final PlanOverrides overrides;
 
+	private final MediaLedger media;
+
 	private final org.familiar.compute.ComputeManagement compute;
 
 	private final org.familiar.compute.Broadcasts broadcasts;
@@ -82,7 +84,8 @@ public class PlansManagement implements PersonalData {
 
 	PlansManagement(PlanSettings settings, UsageLedger ledger, PlanOverrides overrides, IdentityManagement identity,
 			ConnectedApps apps, Clock clock, org.familiar.compute.ComputeManagement compute,
-			org.familiar.compute.Broadcasts broadcasts, org.familiar.compute.Replicas replicas) {
+			org.familiar.compute.Broadcasts broadcasts, org.familiar.compute.Replicas replicas, MediaLedger media) {
+		this.media = media;
 		this.broadcasts = broadcasts;
 		broadcasts.subscribe(PLAN_CHANGED, id -> plansOf.invalidate(new PersonId(java.util.UUID.fromString(id))));
 		this.compute = compute;
@@ -200,6 +203,67 @@ public class PlansManagement implements PersonalData {
 	}
 
 	/**
+	 * Checks media work against the caller's plan and reserves the most it may make ({@code amount}
+	 * images, or seconds of video), before any of it is made; {@link #settleMedia} records what was
+	 * made. Models and classes the plan leaves out are refused as for chat.
+	 * @throws PlanForbiddenException if the plan does not include the model
+	 * @throws QuotaExceededException if what is left of the plan's images or video seconds does not cover it
+	 */
+	public void reserveMedia(Caller caller, String requestId, MediaUnit unit, String model, long amount) {
+		if (!settings.metering()) {
+			return;
+		}
+		var effective = effective(caller.person());
+		var plan = effective.plan();
+		if (!plan.models().isEmpty() && !plan.models().contains(model)) {
+			throw new PlanForbiddenException("Your plan '" + effective.name() + "' does not include the model '" + model
+					+ "'. It includes: " + String.join(", ", plan.models()) + ".", "model");
+		}
+		var now = clock.instant();
+		var refused = media.reserve(requestId, caller.person().value(), unit, model, amount, plan.budget(unit), plan.window(),
+				now);
+		if (refused != null) {
+			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
+			var what = unit == MediaUnit.IMAGES ? "images" : "seconds of video";
+			throw new QuotaExceededException("Your plan '" + effective.name() + "' has " + Math.max(0,
+					plan.budget(unit) - refused.used() - refused.held()) + " of its " + plan.budget(unit) + " " + what
+					+ " left for this " + plan.window() + " window; this request needs " + amount + ". More frees up from "
+					+ resetsAt + ".", resetsAt);
+		}
+	}
+
+	/**
+	 * Records what reserved media work made (0 if it failed) and its energy; once per request.
+	 * @return whether this settled it (false if it was settled before or never reserved)
+	 */
+	public boolean settleMedia(String requestId, String backend, long made, double energyWh, String outcome) {
+		if (!settings.metering()) {
+			return false;
+		}
+		return media.settle(requestId, backend, made, energyWh, outcome, clock.instant());
+	}
+
+	/** A person's media in their plan's window: what was made, what is held, the plan's limit. */
+	public MediaUsage mediaUsage(PersonId person) {
+		var effective = effective(person);
+		var plan = effective.plan();
+		var now = clock.instant();
+		var images = media.balance(person.value(), MediaUnit.IMAGES, plan.window(), now);
+		var video = media.balance(person.value(), MediaUnit.VIDEO_SECONDS, plan.window(), now);
+		return new MediaUsage(images.used(), images.held(), plan.images(), video.used(), video.held(), plan.videoSeconds(),
+				media.energyWh(person.value(), plan.window(), now));
+	}
+
+	/**
+	 * @param imageLimit images per window, 0 for none
+	 * @param videoSecondsLimit seconds of video per window, 0 for none
+	 */
+	@com.fasterxml.jackson.databind.annotation.JsonNaming(com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+	public record MediaUsage(long images, long imagesHeld, long imageLimit, long videoSeconds, long videoSecondsHeld,
+			long videoSecondsLimit, double energyWh) {
+	}
+
+	/**
 	 * An upper bound of the prompt's tokens in any language: its UTF-8 bytes (a byte-level BPE or
 	 * byte-fallback tokenizer never makes a token of less than a byte), plus a chat template's
 	 * framing. A Chinese character is three bytes and about one token; an English word about five
@@ -254,6 +318,7 @@ public class PlansManagement implements PersonalData {
 	@Override
 	public void erase(PersonId person) {
 		ledger.erase(person.value());
+		media.erase(person.value());
 	}
 
 	public Usage usage(PersonId person) {
@@ -350,7 +415,7 @@ public class PlansManagement implements PersonalData {
 			var plan = settings.plan(name);
 			var budget = overrides.budget(id.value());
 			return budget.map(b -> new Effective(name, new PlanSettings.Plan(b, plan.window(), plan.models(),
-					plan.workloads(), plan.maxRequestTokens(), plan.fallbackModel()), true))
+					plan.workloads(), plan.maxRequestTokens(), plan.fallbackModel(), plan.images(), plan.videoSeconds()), true))
 				.orElse(new Effective(name, plan, false));
 		});
 	}

@@ -23,6 +23,7 @@ import org.familiar.compute.ChatMessage;
 import org.familiar.compute.ChatRequest;
 import org.familiar.compute.ComputeSettings;
 import org.familiar.compute.FinishReason;
+import org.familiar.compute.MediaReply;
 import org.familiar.compute.PassThrough;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -323,6 +324,36 @@ public final class OpenAiBackend extends ChatBackend {
 		}
 		catch (IOException ex) {
 			throw new IllegalStateException("Writing JSON to memory failed", ex);
+		}
+	}
+
+	/**
+	 * One plain request to the backend's API (the media endpoints), relative to its base URL,
+	 * with its key; a JSON body is sent with {@code user} set to the requester's pseudonym.
+	 * @param json the body to POST, or {@code null} to GET
+	 * @throws BackendUnavailableException if it cannot be reached or did not answer in its timeout
+	 */
+	public MediaReply exchange(String path, com.fasterxml.jackson.databind.node.@Nullable ObjectNode json, String requester) {
+		var http = new Request.Builder().url(base.resolve(path));
+		if (json != null) {
+			var body = json.deepCopy().put("user", pseudonym(requester));
+			try {
+				http.post(RequestBody.create(JSON.writeValueAsBytes(body), JSON_TYPE));
+			}
+			catch (IOException ex) {
+				throw new IllegalStateException("Writing JSON to memory failed", ex);
+			}
+		}
+		if (authorization != null) {
+			http.header("Authorization", authorization);
+		}
+		try (Response response = client.newCall(http.build()).execute()) {
+			var type = response.header("Content-Type");
+			return new MediaReply(response.code(), type == null ? "application/octet-stream" : type, response.body().bytes());
+		}
+		catch (IOException ex) {
+			throw new BackendUnavailableException(name(),
+					"Backend '" + name() + "' at " + url + " cannot be reached: " + message(ex), ex);
 		}
 	}
 
