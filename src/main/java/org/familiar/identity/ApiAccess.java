@@ -25,17 +25,25 @@ import org.springframework.security.web.csrf.CsrfTokenRepository;
 @ConditionalOnWebApplication
 class ApiAccess {
 
+	/** {@code POST /api/media/verify}: public. */
+	static final String VERIFY = "/api/media/verify";
+
 	@Bean
 	@Order(50)
 	SecurityFilterChain api(HttpSecurity http, AccessTokenIntrospector tokens, CsrfTokenRepository csrfTokens,
 			ObjectMapper json) throws Exception {
 		AuthenticationEntryPoint unauthenticated = (request, response, ex) -> unauthenticated(request, response, ex, json);
 		return http.securityMatcher("/api/**")
-			.authorizeHttpRequests(requests -> requests.anyRequest().authenticated())
+			// Anyone may ask where a file came from; it reads nothing of anyone's and changes nothing.
+			.authorizeHttpRequests(requests -> requests.requestMatchers(org.springframework.http.HttpMethod.POST, VERIFY)
+				.permitAll()
+				.anyRequest()
+				.authenticated())
 			.oauth2ResourceServer(server -> server.opaqueToken(opaque -> opaque.introspector(tokens.forResource(null)))
 				.authenticationEntryPoint(unauthenticated))
 			.csrf(csrf -> csrf.csrfTokenRepository(csrfTokens)
-				.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null))
+				.ignoringRequestMatchers(request -> request.getHeader("Authorization") != null)
+				.ignoringRequestMatchers(VERIFY))
 			.headers(SecurityHeaders::apply)
 			.exceptionHandling(handling -> handling.authenticationEntryPoint(unauthenticated))
 			.build();

@@ -31,7 +31,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 class WebSecurity {
 
 	static final String[] PUBLIC = { "/login", "/setup", "/webjars/**", "/css/**", "/js/**", "/sw.js", "/img/**", "/favicon.ico", "/error",
-			"/actuator/health/**", "/actuator/prometheus" };
+			"/actuator/health/**", "/actuator/prometheus", "/verify", "/media/link/**" };
 
 	@Bean
 	@Order(100)

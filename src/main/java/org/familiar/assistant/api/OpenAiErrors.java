@@ -38,7 +38,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * Every failure of {@code /v1} as OpenAI-shaped JSON with the right status; also the
  * authentication entry point, so a missing or bad token gets the same shape.
  */
-@RestControllerAdvice(assignableTypes = { ChatCompletionsApi.class, EmbeddingsApi.class, ResponsesApi.class })
+@RestControllerAdvice(assignableTypes = { ChatCompletionsApi.class, EmbeddingsApi.class, ResponsesApi.class, ImagesAndVideosApi.class })
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class OpenAiErrors implements AuthenticationEntryPoint {
 
@@ -101,6 +101,22 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> responseNotFound(ResponsesApi.ResponseNotFoundException ex) {
 		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", null, null);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> rights(org.familiar.media.RightsRestrictedException ex) {
+		return error(HttpStatus.FORBIDDEN, ex.getMessage() + " (rule: " + ex.rule() + ")", "invalid_request_error", "prompt",
+				"rights_restricted");
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> invalidMedia(org.familiar.media.InvalidMediaException ex) {
+		return error(HttpStatus.BAD_REQUEST, ex.getMessage(), "invalid_request_error", ex.param(), null);
+	}
+
+	@ExceptionHandler
+	ResponseEntity<OpenAiError> noMedia(org.familiar.media.MediaNotFoundException ex) {
+		return error(HttpStatus.NOT_FOUND, ex.getMessage(), "invalid_request_error", null, "not_found");
 	}
 
 	@ExceptionHandler

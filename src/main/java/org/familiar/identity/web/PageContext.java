@@ -34,7 +34,10 @@ class PageContext {
 		if (path.startsWith("/settings")) {
 			return "settings";
 		}
-		for (var section : new String[] { "chat", "memory", "attention", "usage", "research" }) {
+		if (path.startsWith("/characters")) {
+			return "create";
+		}
+		for (var section : new String[] { "chat", "memory", "attention", "create", "usage", "research" }) {
 			if (path.startsWith("/" + section)) {
 				return section;
 			}
