@@ -228,6 +228,11 @@ public class ComputeManagement {
 					}
 
 					@Override
+					public MediaReply postForm(String path, java.util.Map<String, String> fields, List<MediaBackend.Part> files) {
+						return http.exchangeForm(path, fields, files, call.requester());
+					}
+
+					@Override
 					public MediaReply get(String path) {
 						return http.exchange(path, null, call.requester());
 					}

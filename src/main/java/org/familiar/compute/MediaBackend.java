@@ -21,6 +21,16 @@ public interface MediaBackend {
 	 */
 	MediaReply post(String path, ObjectNode body);
 
+	/**
+	 * POSTs multipart form data (OpenAI's image edits); {@code user} is set to the requester's pseudonym.
+	 * @throws BackendUnavailableException if the backend cannot be reached
+	 */
+	MediaReply postForm(String path, java.util.Map<String, String> fields, java.util.List<Part> files);
+
+	/** A file part of a form. */
+	record Part(String name, String filename, String contentType, byte[] bytes) {
+	}
+
 	/** GETs a path, such as a job's state or its content. */
 	MediaReply get(String path);
 

@@ -50,8 +50,9 @@ import org.springframework.stereotype.Service;
  *
  * <p>Images are made while the caller waits. A video is a job: {@link #startVideo} returns at
  * once, the job runs on a virtual thread of this replica, asks its backend for progress every
- * {@code familiar.media.poll-interval} and is readable from any replica. A replica that stops
- * with jobs running fails them when it starts again (charged nothing).
+ * {@code familiar.media.poll-interval} and is readable from any replica. A job that uses a
+ * registered character checks its rules again at every poll, so a holder's withdrawal stops it.
+ * A replica that stops with jobs running fails them when it starts again (charged nothing).
  */
 @Service
 public class MediaGeneration {
@@ -112,30 +113,94 @@ public class MediaGeneration {
 	 * @throws RightsRestrictedException if a registered character's rules refuse it
 	 */
 	public ObjectNode generateImages(Caller caller, ObjectNode body, String linkBase) {
-		var prompt = prompt(body);
-		int n = count(body.get("n"), "n", 1, settings.maxImages(), 1);
-		var format = text(body.get("response_format"), "response_format", "b64_json");
-		if (!format.equals("b64_json") && !format.equals("url")) {
-			throw new InvalidMediaException("'response_format' is b64_json or url; not '" + format + "'.", "response_format");
+		var request = ImageRequest.of(body, settings, model(body, ModelInfo.IMAGE));
+		var upstream = json.createObjectNode();
+		body.properties().forEach(field -> {
+			if (!OWNED.contains(field.getKey())) {
+				upstream.set(field.getKey(), field.getValue());
+			}
+		});
+		return makeImages(caller, request, List.of(), MediaFile.Origin.AI_GENERATED, linkBase,
+				backend -> backend.post("images/generations",
+						upstream.deepCopy().put("model", backend.upstreamModel()).put("response_format", "b64_json")));
+	}
+
+	/**
+	 * {@code POST /v1/images/edits}: changes the person's images (and mask) as the prompt says;
+	 * each result is {@code ai-edited}. The images are reference images for the rights check: a
+	 * registered likeness or character in them is checked like one named in the prompt.
+	 * @param fields the form's text fields as they came (Familiar owns {@code model},
+	 *     {@code response_format} and {@code user}; the rest go to the backend)
+	 * @param images the {@code image} parts, then the {@code mask} part if any
+	 * @throws InvalidMediaException if a field is missing or wrong, or an image cannot be read
+	 * @throws RightsRestrictedException if a registered character's rules refuse it
+	 */
+	public ObjectNode editImages(Caller caller, java.util.Map<String, String> fields, List<MediaBackend.Part> images,
+			String linkBase) {
+		var body = json.createObjectNode();
+		fields.forEach(body::put);
+		if (images.stream().noneMatch(part -> part.name().startsWith("image"))) {
+			throw new InvalidMediaException("'image' is required: the image to edit.", "image");
 		}
-		var model = model(body, ModelInfo.IMAGE);
-		var decision = checkRights(caller, prompt, List.of());
+		var references = new ArrayList<Long>();
+		for (var part : images) {
+			if (part.bytes().length > settings.maxUploadBytes()) {
+				throw new InvalidMediaException("'" + part.name() + "' is larger than " + settings.maxUploadBytes() + " bytes.", part.name());
+			}
+			var hash = org.familiar.media.internal.ImageHash.of(part.bytes());
+			if (hash == null) {
+				throw new InvalidMediaException("'" + part.name() + "' is not an image Familiar can read (PNG, JPEG, GIF, BMP).",
+						part.name());
+			}
+			if (part.name().startsWith("image")) {
+				references.add(hash);
+			}
+		}
+		var request = ImageRequest.of(body, settings, model(body, ModelInfo.IMAGE));
+		var upstream = new java.util.LinkedHashMap<String, String>();
+		fields.forEach((name, value) -> {
+			if (!OWNED.contains(name)) {
+				upstream.put(name, value);
+			}
+		});
+		return makeImages(caller, request, references, MediaFile.Origin.AI_EDITED, linkBase, backend -> {
+			var form = new java.util.LinkedHashMap<>(upstream);
+			form.put("model", backend.upstreamModel());
+			form.put("response_format", "b64_json");
+			return backend.postForm("images/edits", form, images);
+		});
+	}
+
+	/** What an images request asks for, checked. */
+	private record ImageRequest(String prompt, int n, String format, String model) {
+
+		static ImageRequest of(ObjectNode body, MediaSettings settings, String model) {
+			var prompt = MediaGeneration.prompt(body);
+			int n = count(body.get("n"), "n", 1, settings.maxImages(), 1);
+			var format = text(body.get("response_format"), "response_format", "b64_json");
+			if (!format.equals("b64_json") && !format.equals("url")) {
+				throw new InvalidMediaException("'response_format' is b64_json or url; not '" + format + "'.", "response_format");
+			}
+			return new ImageRequest(prompt, n, format, model);
+		}
+	}
+
+	/** The one way images are made: rights, reservation, the backend, a manifest per file, settlement. */
+	private ObjectNode makeImages(Caller caller, ImageRequest request, List<Long> references, MediaFile.Origin origin,
+			String linkBase, java.util.function.Function<MediaBackend, MediaReply> call) {
+		var prompt = request.prompt();
+		var model = request.model();
+		long checkStarted = System.nanoTime();
+		var decision = checkRights(caller, prompt, references, "image");
+		phase("rights_check", checkStarted);
 		var requestId = RequestIds.next("img-");
-		plans.reserveMedia(caller, requestId, MediaUnit.IMAGES, model, n);
+		plans.reserveMedia(caller, requestId, MediaUnit.IMAGES, model, request.n());
 		int made = 0;
 		String backendName = "";
 		double wh = 0;
 		try {
-			var upstream = json.createObjectNode();
-			body.properties().forEach(field -> {
-				if (!OWNED.contains(field.getKey())) {
-					upstream.set(field.getKey(), field.getValue());
-				}
-			});
-			var result = compute.media(new MediaCall(caller.person().toString(), model, ModelInfo.IMAGE), backend -> {
-				var request = upstream.deepCopy().put("model", backend.upstreamModel()).put("response_format", "b64_json");
-				return new Made(backend.name(), backend.energy(), answer(backend, backend.post("images/generations", request)));
-			});
+			var result = compute.media(new MediaCall(caller.person().toString(), model, ModelInfo.IMAGE),
+					backend -> new Made(backend.name(), backend.energy(), answer(backend, call.apply(backend))));
 			backendName = result.backend();
 			var data = result.body().path("data");
 			if (!(data instanceof ArrayNode items) || items.isEmpty()) {
@@ -144,7 +209,11 @@ public class MediaGeneration {
 			var out = result.body().deepCopy();
 			var outItems = out.putArray("data");
 			var now = clock.instant();
+			// A backend may make more than was asked for; only what was reserved is kept and charged.
 			for (var item : items) {
+				if (made == request.n()) {
+					break;
+				}
 				var b64 = item.path("b64_json");
 				if (!b64.isTextual()) {
 					throw failed(backendName, model, "Backend '" + backendName + "' answered without image bytes (b64_json).");
@@ -156,13 +225,13 @@ public class MediaGeneration {
 				catch (IllegalArgumentException notBase64) {
 					throw failed(backendName, model, "Backend '" + backendName + "' sent an image that is not base64.");
 				}
-				var kept = media.keep(caller.person(), "image", contentType(image), image, MediaFile.Origin.AI_GENERATED, model,
-						backendName, prompt, decision.grants(), format.equals("url"), now);
+				var kept = media.keep(caller.person(), "image", contentType(image), image, origin, model, backendName, prompt,
+						decision.grants(), request.format().equals("url"), now);
 				made++;
 				var copy = ((ObjectNode) item).deepCopy();
 				copy.remove("b64_json");
 				copy.remove("url");
-				if (format.equals("url")) {
+				if (request.format().equals("url")) {
 					copy.put("url", linkBase + kept.linkKey());
 				}
 				else {
@@ -207,7 +276,9 @@ public class MediaGeneration {
 			references.add(referenceHash(reference));
 		}
 		var model = model(body, ModelInfo.VIDEO);
-		var decision = checkRights(caller, prompt, references);
+		long checkStarted = System.nanoTime();
+		var decision = checkRights(caller, prompt, references, "input_reference");
+		phase("rights_check", checkStarted);
 		var id = "video_" + HexFormat.of().formatHex(random(12));
 		plans.reserveMedia(caller, id, MediaUnit.VIDEO_SECONDS, model, seconds);
 		var labels = decision.grants().stream().map(RightsCheck.Grant::label).toList();
@@ -226,7 +297,7 @@ public class MediaGeneration {
 			}
 		});
 		upstream.put("seconds", Integer.toString(seconds)).put("size", size);
-		running.submit(() -> runVideo(caller, id, model, prompt, seconds, upstream, decision));
+		running.submit(() -> runVideo(caller, id, model, prompt, seconds, upstream, decision, references));
 		return jobs.find(caller.person(), id).orElseThrow();
 	}
 
@@ -237,7 +308,7 @@ public class MediaGeneration {
 	}
 
 	private void runVideo(Caller caller, String id, String model, String prompt, int seconds, ObjectNode upstream,
-			RightsCheck.Decision decision) {
+			RightsCheck.Decision decision, List<Long> references) {
 		String backendName = "";
 		long made = 0;
 		double wh = 0;
@@ -253,6 +324,10 @@ public class MediaGeneration {
 					LockSupport.parkNanos(settings.pollInterval().toNanos());
 					if (Thread.currentThread().isInterrupted()) {
 						throw failed(backend.name(), model, "Familiar stopped while this video was being made.");
+					}
+					if (!decision.grants().isEmpty()) {
+						// A holder who withdraws (or narrows) permission stops the job at its next poll.
+						checkRights(caller, prompt, references, "input_reference");
 					}
 					var state = answer(backend, backend.get("videos/" + remote));
 					var status = state.path("status").asText("");
@@ -322,13 +397,19 @@ public class MediaGeneration {
 		return media.content(caller.person(), job.file());
 	}
 
-	private RightsCheck.Decision checkRights(Caller caller, String prompt, List<Long> references) {
+	/** Familiar's own work on a generation, apart from the backend's: {@code familiar.media.overhead}. */
+	private void phase(String phase, long startedNanos) {
+		meters.timer("familiar.media.overhead", "phase", phase).record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+	}
+
+	private RightsCheck.Decision checkRights(Caller caller, String prompt, List<Long> references, String pictureField) {
 		var decision = RightsCheck.check(characters.registry(), prompt, references, caller.person(), caller.username());
 		var refusal = decision.refusal();
 		if (refusal != null) {
 			characters.recordUse(refusal.character().id(), caller.person(), caller.username(), false, refusal.rule(),
 					refusal.message(), prompt, null, clock.instant());
-			throw new RightsRestrictedException(refusal.rule(), refusal.character().name(), refusal.message());
+			throw new RightsRestrictedException(refusal.rule(), refusal.character().name(), refusal.message(),
+					refusal.pictured() ? pictureField : "prompt");
 		}
 		return decision;
 	}

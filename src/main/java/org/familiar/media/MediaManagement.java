@@ -44,8 +44,11 @@ public class MediaManagement implements PersonalData {
 
 	private final Clock clock;
 
+	private final io.micrometer.core.instrument.MeterRegistry meters;
+
 	MediaManagement(MediaFiles files, Characters characters, VideoJobs jobs, Manifests manifests, MediaSettings settings,
-			Clock clock) {
+			Clock clock, io.micrometer.core.instrument.MeterRegistry meters) {
+		this.meters = meters;
 		this.files = files;
 		this.characters = characters;
 		this.jobs = jobs;
@@ -97,9 +100,12 @@ public class MediaManagement implements PersonalData {
 		}
 		claims.put("characters", used);
 		claims.put("content_type", contentType);
+		long signing = System.nanoTime();
 		var jws = manifests.sign(claims, content);
 		var served = PngManifest.isPng(content) ? PngManifest.embed(content, jws)
 				: Mp4Manifest.isMp4(content) ? Mp4Manifest.embed(content, jws) : content;
+		long storing = System.nanoTime();
+		meters.timer("familiar.media.overhead", "phase", "sign_embed").record(storing - signing, java.util.concurrent.TimeUnit.NANOSECONDS);
 		String key = null;
 		String keyHash = null;
 		if (link) {
@@ -111,6 +117,8 @@ public class MediaManagement implements PersonalData {
 		files.save(new MediaFiles.Stored(id, owner, kind, contentType, served, Manifests.sha256(content), origin, model, backend,
 				prompt, grants.stream().map(RightsCheck.Grant::label).toList(), jws, keyHash,
 				link ? now.plus(settings.urlLifetime()) : null, now));
+		meters.timer("familiar.media.overhead", "phase", "store").record(System.nanoTime() - storing,
+				java.util.concurrent.TimeUnit.NANOSECONDS);
 		return new Kept(id, served, key);
 	}
 
@@ -210,7 +218,8 @@ public class MediaManagement implements PersonalData {
 			summary = switch (origin) {
 				case AI_GENERATED -> "Made with Familiar by " + checked.claims().get("made_by") + " using "
 						+ checked.claims().get("model") + " on " + checked.claims().get("made_at") + "; unaltered since.";
-				case AI_EDITED -> "Edited with AI in Familiar on " + checked.claims().get("made_at") + "; unaltered since.";
+				case AI_EDITED -> "Edited with AI in Familiar by " + checked.claims().get("made_by") + " using "
+						+ checked.claims().get("model") + " on " + checked.claims().get("made_at") + "; unaltered since.";
 				case HUMAN_MADE -> "Uploaded to Familiar on " + checked.claims().get("made_at") + " by "
 						+ checked.claims().get("made_by") + ", who says it is human-made; unaltered since.";
 				case UPLOADED -> "Uploaded to Familiar on " + checked.claims().get("made_at") + "; unaltered since.";

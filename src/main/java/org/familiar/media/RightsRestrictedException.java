@@ -10,10 +10,18 @@ public class RightsRestrictedException extends RuntimeException {
 
 	private final String character;
 
-	public RightsRestrictedException(String rule, String character, String message) {
+	private final String param;
+
+	/** @param param what named it: {@code prompt}, or the field of the reference image */
+	public RightsRestrictedException(String rule, String character, String message, String param) {
 		super(message);
 		this.rule = rule;
 		this.character = character;
+		this.param = param;
+	}
+
+	public String param() {
+		return param;
 	}
 
 	/** {@code withdrawn}, {@code only_holder}, {@code not_approved} or {@code forbidden_theme}. */

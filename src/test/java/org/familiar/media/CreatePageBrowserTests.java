@@ -21,7 +21,8 @@ import org.springframework.test.context.TestPropertySource;
  * The Create, Characters and Verify pages in Chromium, on a phone-sized window: a holder registers
  * a character for themselves only; someone else's prompt naming it is refused with the rule; an
  * image is made and shown labelled in the gallery; a short video shows its progress and lands in
- * the gallery; anyone, signed out, checks the downloaded image on Verify. Accessible (axe-core),
+ * the gallery; the image is attached to a chat message from there; anyone, signed out, checks the
+ * downloaded image on Verify. Accessible (axe-core),
  * no console errors, no Content-Security-Policy violations.
  */
 @TestPropertySource(properties = { "familiar.media.poll-interval=PT0.1S" })
@@ -92,15 +93,23 @@ class CreatePageBrowserTests extends RunningFamiliar {
 		wait.until(b -> (Boolean) ((org.openqa.selenium.JavascriptExecutor) b)
 			.executeScript("const i = document.querySelector('.gallery img'); return i.complete && i.naturalWidth === 32;"));
 
-		studio.stepPercent = 10;
+		studio.stepPercent = 5;
 		new Select(browser.findElement(By.id("create-kind"))).selectByValue("video");
 		browser.findElement(By.id("create-prompt")).clear();
 		browser.findElement(By.id("create-prompt")).sendKeys("waves on a shore");
 		browser.findElement(By.cssSelector("#create-form button[type=submit]")).click();
+		wait.until(b -> !b.findElements(By.cssSelector(".jobs progress")).isEmpty());
+		assertThat(Chromium.accessibilityViolations(browser)).as("Create, a video under way").isEmpty();
 		wait.until(b -> !b.findElements(By.cssSelector(".gallery video")).isEmpty());
 		assertThat(browser.findElements(By.cssSelector(".gallery .media-item"))).hasSize(2);
 		assertThat(Chromium.accessibilityViolations(browser)).as("Create, with a gallery").isEmpty();
 		assertThat(Chromium.widerThanTheWindow(browser)).as("nothing wider than a phone").isEmpty();
+
+		// The image goes into a chat message as an attachment.
+		var gallery = browser.getCurrentUrl();
+		browser.findElement(By.cssSelector(".gallery .use-in-chat")).click();
+		wait.until(b -> !b.findElements(By.cssSelector("#pending > *")).isEmpty());
+		browser.get(gallery);
 
 		// Anyone, signed out, checks the image.
 		var image = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(

@@ -238,6 +238,7 @@ class MediaTests extends RunningFamiliar {
 				"input_reference", "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(jpeg)));
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(403);
 		assertThat(JSON.readTree(response.body()).path("error").path("code").asText()).isEqualTo("rights_restricted");
+		assertThat(JSON.readTree(response.body()).path("error").path("param").asText()).isEqualTo("input_reference");
 		// Another picture is not the likeness.
 		var other = post("/v1/videos", annToken, Map.of("model", MediaModelServer.VIDEO_MODEL, "prompt", "a person walks",
 				"input_reference", "data:image/png;base64," + Base64.getEncoder().encodeToString(MediaModelServer.png("a tree"))));
@@ -277,6 +278,30 @@ class MediaTests extends RunningFamiliar {
 		var annFile = json(get("/api/media/files", annToken)).get(0).path("id").asText();
 		assertThat(get("/api/media/files/" + annFile + "/content", bobToken).statusCode()).isEqualTo(404);
 		assertThat(json(get("/api/media/files", bobToken))).isEmpty();
+	}
+
+	@Test
+	void aHolderWithdrawingPermissionStopsAVideoBeingMadeWithTheirCharacter() throws Exception {
+		var holderToken = token(person("holder"));
+		var character = JSON.readTree(post("/api/media/characters", holderToken, Map.of("name", "Sky Whale", "handle",
+				"skywhale" + System.nanoTime() % 100000, "audience", "everyone")).body());
+		studio.stepPercent = 1;
+		try {
+			var started = post("/v1/videos", annToken, Map.of("model", MediaModelServer.VIDEO_MODEL, "prompt", "the Sky Whale sings"));
+			var id = JSON.readTree(started.body()).path("id").asText();
+			Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+				.until(() -> JSON.readTree(get("/v1/videos/" + id, annToken).body()).path("progress").asInt() > 0);
+			post("/api/media/characters/" + character.path("id").asText() + "/withdraw", holderToken, Map.of());
+			var stopped = Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+				.until(() -> JSON.readTree(get("/v1/videos/" + id, annToken).body()), v -> v.path("status").asText().equals("failed"));
+			assertThat(stopped.path("error").path("message").asText()).contains("withdrawn");
+			assertThat(stopped.path("progress").asInt()).isLessThan(100);
+			assertThat(plans.mediaUsage(ann.id()).videoSeconds()).isZero();
+			assertThat(plans.mediaUsage(ann.id()).videoSecondsHeld()).isZero();
+		}
+		finally {
+			studio.stepPercent = 50;
+		}
 	}
 
 	@Test
@@ -366,6 +391,40 @@ class MediaTests extends RunningFamiliar {
 		var passedOff = multipart("/api/media/uploads?human_made=true", annToken, "file", generated, null);
 		assertThat(passedOff.statusCode()).isEqualTo(400);
 		assertThat(passedOff.body()).contains("ai-generated");
+	}
+
+	@Test
+	void anImageEditedByAModelSaysSoAndALikenessInItIsChecked() throws Exception {
+		var photo = MediaModelServer.png("my holiday photo");
+		var edited = annAi.images().edit(com.openai.models.images.ImageEditParams.builder().image(photo).prompt("make it sunset")
+			.model(MediaModelServer.IMAGE_MODEL).responseFormat(com.openai.models.images.ImageEditParams.ResponseFormat.B64_JSON).build());
+		var png = Base64.getDecoder().decode(edited.data().orElseThrow().getFirst().b64Json().orElseThrow());
+		var verified = verify(png);
+		assertThat(verified.path("unaltered").asBoolean()).isTrue();
+		assertThat(verified.path("claims").path("origin").asText()).isEqualTo("ai-edited");
+		assertThat(verified.path("summary").asText()).contains("Edited with AI");
+		var form = new String(studio.edits.getLast(), StandardCharsets.ISO_8859_1);
+		assertThat(form).contains("name=\"model\"").contains(MediaModelServer.IMAGE_MODEL).contains("name=\"user\"")
+			.contains("name=\"response_format\"").contains("b64_json").contains("make it sunset");
+		assertThat(MediaModelServer.indexOf(studio.edits.getLast(), photo)).as("the image went to the backend as it came")
+			.isGreaterThan(0);
+
+		// Someone's likeness in the image to edit is theirs to allow.
+		var erin = person("erin");
+		var erinToken = token(erin);
+		var likeness = JSON.readTree(post("/api/media/characters", erinToken, Map.of("kind", "likeness", "name", "Erin Example")).body());
+		var face = MediaModelServer.png("erin's face");
+		multipart("/api/media/characters/" + likeness.path("id").asText() + "/references", erinToken, "file", face, null);
+		int before = studio.images.get();
+		assertThatThrownBy(() -> annAi.images().edit(com.openai.models.images.ImageEditParams.builder().image(jpeg(face, 64))
+			.prompt("put a hat on").model(MediaModelServer.IMAGE_MODEL).build()))
+			.isInstanceOfSatisfying(PermissionDeniedException.class, ex -> assertThat(ex.getMessage()).contains("Erin Example"));
+		assertThat(studio.images.get()).isEqualTo(before);
+		var erinAi = sdk(erinToken);
+		var own = erinAi.images().edit(com.openai.models.images.ImageEditParams.builder().image(face).prompt("put a hat on")
+			.model(MediaModelServer.IMAGE_MODEL).responseFormat(com.openai.models.images.ImageEditParams.ResponseFormat.B64_JSON).build());
+		assertThat(verify(Base64.getDecoder().decode(own.data().orElseThrow().getFirst().b64Json().orElseThrow()))
+			.path("claims").path("characters").get(0).path("grant").asText()).isEqualTo("holder");
 	}
 
 	// ----- helpers -----

@@ -52,11 +52,16 @@ public final class MediaModelServer implements AutoCloseable {
 	private final AtomicInteger ids = new AtomicInteger();
 
 	public MediaModelServer() throws IOException {
-		server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+		this(0);
+	}
+
+	public MediaModelServer(int port) throws IOException {
+		server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
 		server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
 		server.createContext("/v1/models", exchange -> respond(exchange, 200, JSON.writeValueAsBytes(Map.of("object", "list",
 				"data", java.util.List.of(Map.of("id", IMAGE_MODEL, "object", "model"), Map.of("id", VIDEO_MODEL, "object", "model"))))));
 		server.createContext("/v1/images/generations", this::image);
+		server.createContext("/v1/images/edits", this::edit);
 		server.createContext("/v1/videos", this::videos);
 		server.start();
 	}
@@ -86,6 +91,40 @@ public final class MediaModelServer implements AutoCloseable {
 		var answer = JSON.createObjectNode().put("created", 1_700_000_000L);
 		answer.set("data", data);
 		respond(exchange, 200, JSON.writeValueAsBytes(answer));
+	}
+
+	/** The form's bytes of every edit it was sent. */
+	public final ConcurrentLinkedDeque<byte[]> edits = new ConcurrentLinkedDeque<>();
+
+	/** An edit: a multipart form with the image; answers a new PNG seeded by the form. */
+	private void edit(HttpExchange exchange) throws IOException {
+		var type = exchange.getRequestHeaders().getFirst("Content-Type");
+		var form = exchange.getRequestBody().readAllBytes();
+		if (type == null || !type.startsWith("multipart/form-data") || indexOf(form, "name=\"image".getBytes(StandardCharsets.US_ASCII)) < 0) {
+			respond(exchange, 400, "{\"error\":{\"message\":\"send the image as multipart form data\",\"param\":\"image\"}}"
+				.getBytes(StandardCharsets.UTF_8));
+			return;
+		}
+		edits.add(form);
+		images.incrementAndGet();
+		var data = JSON.createArrayNode();
+		data.addObject().put("b64_json", Base64.getEncoder().encodeToString(png("edit" + java.util.Arrays.hashCode(form))));
+		var answer = JSON.createObjectNode().put("created", 1_700_000_000L);
+		answer.set("data", data);
+		respond(exchange, 200, JSON.writeValueAsBytes(answer));
+	}
+
+	public static int indexOf(byte[] haystack, byte[] needle) {
+		outer:
+		for (int i = 0; i + needle.length <= haystack.length; i++) {
+			for (int j = 0; j < needle.length; j++) {
+				if (haystack[i + j] != needle[j]) {
+					continue outer;
+				}
+			}
+			return i;
+		}
+		return -1;
 	}
 
 	/** A 32×32 PNG of 8×8 coloured tiles chosen by the text's hash, so different texts make different pictures. */
@@ -167,6 +206,12 @@ public final class MediaModelServer implements AutoCloseable {
 		try (var out = exchange.getResponseBody()) {
 			out.write(body);
 		}
+	}
+
+	/** Run alone for bench/media: {@code java -cp … org.familiar.testing.MediaModelServer PORT}. */
+	public static void main(String[] args) throws Exception {
+		new MediaModelServer(Integer.parseInt(args[0]));
+		Thread.currentThread().join();
 	}
 
 	/** Stops answering at once: a job running on it is cut off mid-way. */

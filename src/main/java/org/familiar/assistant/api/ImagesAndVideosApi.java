@@ -22,7 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /**
- * OpenAI's media endpoints: {@code POST /v1/images/generations} and the video jobs
+ * OpenAI's media endpoints: {@code POST /v1/images/generations}, {@code POST /v1/images/edits} and the video jobs
  * ({@code POST /v1/videos}, {@code GET /v1/videos}, {@code GET /v1/videos/{id}},
  * {@code GET /v1/videos/{id}/content}), made by the {@code media} module, as the caller, on
  * their plan. Errors are OpenAI-shaped ({@link OpenAiErrors}); a registered character's rules
@@ -45,6 +45,34 @@ class ImagesAndVideosApi {
 	ObjectNode images(@RequestBody byte[] raw) {
 		var link = ServletUriComponentsBuilder.fromCurrentContextPath().path("/media/link/").toUriString();
 		return generation.generateImages(caller(), body(raw), link);
+	}
+
+	/**
+	 * OpenAI's image edits, as multipart form data: {@code image} (or {@code image[]}, several),
+	 * an optional {@code mask}, {@code prompt} and the other fields, passed on as a form.
+	 */
+	@PostMapping(path = "/images/edits", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+	ObjectNode edit(jakarta.servlet.http.HttpServletRequest form) throws java.io.IOException, jakarta.servlet.ServletException {
+		var fields = new java.util.LinkedHashMap<String, String>();
+		var parts = new java.util.ArrayList<org.familiar.compute.MediaBackend.Part>();
+		// Every part, with a file name or not: SDKs differ in whether they name an image part's file.
+		for (var part : form.getParts()) {
+			var name = part.getName();
+			if (name.equals("image") || name.equals("image[]") || name.equals("mask")) {
+				parts.add(new org.familiar.compute.MediaBackend.Part(name,
+						part.getSubmittedFileName() == null ? name.replace("[]", "") + ".png" : part.getSubmittedFileName(),
+						part.getContentType() == null ? "application/octet-stream" : part.getContentType(),
+						part.getInputStream().readAllBytes()));
+			}
+			else if (part.getSubmittedFileName() != null) {
+				throw new InvalidRequestException("Unknown file part '" + name + "': image edits take image and mask.", name);
+			}
+			else {
+				fields.putIfAbsent(name, new String(part.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+			}
+		}
+		var link = ServletUriComponentsBuilder.fromCurrentContextPath().path("/media/link/").toUriString();
+		return generation.editImages(caller(), fields, parts, link);
 	}
 
 	@PostMapping(path = "/videos", consumes = MediaType.APPLICATION_JSON_VALUE)

@@ -105,7 +105,7 @@ public class OpenAiErrors implements AuthenticationEntryPoint {
 
 	@ExceptionHandler
 	ResponseEntity<OpenAiError> rights(org.familiar.media.RightsRestrictedException ex) {
-		return error(HttpStatus.FORBIDDEN, ex.getMessage() + " (rule: " + ex.rule() + ")", "invalid_request_error", "prompt",
+		return error(HttpStatus.FORBIDDEN, ex.getMessage() + " (rule: " + ex.rule() + ")", "invalid_request_error", ex.param(),
 				"rights_restricted");
 	}
 

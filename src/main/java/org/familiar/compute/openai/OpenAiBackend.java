@@ -344,6 +344,22 @@ public final class OpenAiBackend extends ChatBackend {
 				throw new IllegalStateException("Writing JSON to memory failed", ex);
 			}
 		}
+		return send(http);
+	}
+
+	/** One multipart POST to the backend's API (image edits), with {@code user} set to the requester's pseudonym. */
+	public MediaReply exchangeForm(String path, java.util.Map<String, String> fields,
+			java.util.List<org.familiar.compute.MediaBackend.Part> files, String requester) {
+		var form = new okhttp3.MultipartBody.Builder().setType(okhttp3.MultipartBody.FORM);
+		fields.forEach(form::addFormDataPart);
+		form.addFormDataPart("user", pseudonym(requester));
+		for (var file : files) {
+			form.addFormDataPart(file.name(), file.filename(), RequestBody.create(file.bytes(), MediaType.get(file.contentType())));
+		}
+		return send(new Request.Builder().url(base.resolve(path)).post(form.build()));
+	}
+
+	private MediaReply send(Request.Builder http) {
 		if (authorization != null) {
 			http.header("Authorization", authorization);
 		}

@@ -84,11 +84,12 @@ public class Characters {
 	}
 
 	public boolean handleTaken(String handle, @Nullable UUID except) {
-		return db.sql("select count(*) from media_character where handle = :handle and (:except is null or id <> :except)")
-			.param("handle", handle)
-			.param("except", except)
-			.query(Long.class)
-			.single() > 0;
+		// Two statements, not ":except is null or …": PostgreSQL cannot type a parameter that is only compared with null.
+		var query = except == null
+				? db.sql("select count(*) from media_character where handle = :handle").param("handle", handle)
+				: db.sql("select count(*) from media_character where handle = :handle and id <> :except").param("handle", handle)
+					.param("except", except);
+		return query.query(Long.class).single() > 0;
 	}
 
 	public Optional<Character> find(UUID id) {

@@ -39,7 +39,16 @@ public final class RightsCheck {
 		}
 	}
 
-	public record Refusal(Character character, String rule, String message) {
+	/** @param pictured whether a reference image, not the prompt, named it */
+	public record Refusal(Character character, String rule, String message, boolean pictured) {
+
+		Refusal(Character character, String rule, String message) {
+			this(character, rule, message, false);
+		}
+
+		Refusal pictured(boolean by) {
+			return new Refusal(character, rule, message, by);
+		}
 	}
 
 	/** The grants used (all of them when allowed), or the refusal. */
@@ -55,12 +64,13 @@ public final class RightsCheck {
 		var grants = new ArrayList<Grant>();
 		for (var entry : registry) {
 			var character = entry.character();
-			if (!named(character, prompt) && !pictured(entry, references)) {
+			boolean named = named(character, prompt);
+			if (!named && !pictured(entry, references)) {
 				continue;
 			}
 			var refusal = refusal(character, prompt, caller, username);
 			if (refusal != null) {
-				return new Decision(List.of(), refusal);
+				return new Decision(List.of(), refusal.pictured(!named));
 			}
 			grants.add(new Grant(character, character.holder().equals(caller) ? "holder"
 					: character.audience() == Audience.APPROVED ? "approved" : "everyone"));

@@ -43,16 +43,13 @@ public class VideoJobs {
 	}
 
 	public void progress(String id, String status, int progress, @Nullable String backend, @Nullable String backendJob) {
-		db.sql("""
-				update media_job set status = :status, progress = :progress, backend = coalesce(:backend, backend),
-				    backend_job = coalesce(:job, backend_job)
+		var spec = backend == null || backendJob == null ? db.sql("""
+				update media_job set status = :status, progress = :progress
 				where id = :id and status <> 'completed' and status <> 'failed'""")
-			.param("status", status)
-			.param("progress", progress)
-			.param("backend", backend)
-			.param("job", backendJob)
-			.param("id", id)
-			.update();
+				: db.sql("""
+						update media_job set status = :status, progress = :progress, backend = :backend, backend_job = :job
+						where id = :id and status <> 'completed' and status <> 'failed'""").param("backend", backend).param("job", backendJob);
+		spec.param("status", status).param("progress", progress).param("id", id).update();
 	}
 
 	public void completed(String id, UUID file, Instant now) {

@@ -54,6 +54,9 @@ class UsagePages {
 		var report = plans.report(me.caller().person());
 		model.addAttribute("report", report);
 		model.addAttribute("usage", report.usage());
+		var media = plans.mediaUsage(me.caller().person());
+		model.addAttribute("media", media);
+		model.addAttribute("mediaEnergy", String.format(java.util.Locale.ROOT, "%.2f", media.energyWh()));
 		// Inside a <script> element: no "<" may end it early, whatever a model is called.
 		model.addAttribute("days", json.writeValueAsString(report.days()).replace("<", "\\u003c"));
 		model.addAttribute("recent", report.requests().stream().limit(50).toList());
