@@ -241,7 +241,12 @@ public class MediaManagement implements PersonalData {
 				&& characters.heldBy(holder).stream().anyMatch(c -> c.kind() == CharacterKind.LIKENESS)) {
 			throw new InvalidMediaException("You have registered your likeness already; change its rules instead.", "kind");
 		}
-		return characters.register(holder, checked, clock.instant());
+		try {
+			return characters.register(holder, checked, clock.instant());
+		}
+		catch (org.springframework.dao.DuplicateKeyException raced) {
+			throw new InvalidMediaException("The handle '@" + checked.handle() + "' is taken.", "handle");
+		}
 	}
 
 	@Transactional
@@ -249,7 +254,12 @@ public class MediaManagement implements PersonalData {
 		var current = held(holder, id);
 		var checked = checked(new Character.Rules(current.kind(), rules.name(), rules.handle(), rules.aliases(), rules.description(),
 				rules.audience(), rules.approved(), rules.forbiddenThemes(), rules.attribution(), rules.featureMe()), id);
-		characters.update(holder, id, checked);
+		try {
+			characters.update(holder, id, checked);
+		}
+		catch (org.springframework.dao.DuplicateKeyException raced) {
+			throw new InvalidMediaException("The handle '@" + checked.handle() + "' is taken.", "handle");
+		}
 		return held(holder, id);
 	}
 

@@ -123,7 +123,7 @@ class MediaTests extends RunningFamiliar {
 
 		// One changed byte in the picture's data is seen, and so is a changed manifest.
 		var changed = png.clone();
-		int idat = indexOf(changed, "IDAT".getBytes(StandardCharsets.US_ASCII));
+		int idat = MediaModelServer.indexOf(changed, "IDAT".getBytes(StandardCharsets.US_ASCII));
 		changed[idat + 6] ^= 0x01;
 		var altered = verify(changed);
 		assertThat(altered.path("signature_valid").asBoolean()).isTrue();
@@ -510,18 +510,5 @@ class MediaTests extends RunningFamiliar {
 		var out = new ByteArrayOutputStream();
 		ImageIO.write(scaled, "jpeg", out);
 		return out.toByteArray();
-	}
-
-	static int indexOf(byte[] haystack, byte[] needle) {
-		outer:
-		for (int i = 0; i + needle.length <= haystack.length; i++) {
-			for (int j = 0; j < needle.length; j++) {
-				if (haystack[i + j] != needle[j]) {
-					continue outer;
-				}
-			}
-			return i;
-		}
-		return -1;
 	}
 }
