@@ -136,6 +136,11 @@ class CapacityMeters implements SmartInitializingSingleton {
 		perClass.completionTokens.increment(usage.completionTokens());
 	}
 
+	/** Media work held a slot this long (its energy and units are the media module's to meter). */
+	void heldSlot(String backend, WorkloadClass workload, Duration slotTime) {
+		of(backend, workload).slotSeconds.increment(slotTime.toNanos() / 1e9);
+	}
+
 	void refused(String backend, WorkloadClass workload, String reason) {
 		Counter.builder("familiar.queue.refused")
 			.description("Requests that left the queue without running: queue_full, max_wait or caller_gone")

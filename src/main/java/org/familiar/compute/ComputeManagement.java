@@ -198,12 +198,14 @@ public class ComputeManagement {
 				continue;
 			}
 			var ticket = entry.scheduler.request(WorkloadClass.BATCH, call.requester());
+			long admitted = 0;
 			try {
 				awaitMediaSlot(ticket, entry);
+				admitted = System.nanoTime();
+				long start = admitted;
 				if (!entry.breaker.tryAcquirePermission()) {
 					continue;
 				}
-				long start = System.nanoTime();
 				var http = (org.familiar.compute.openai.OpenAiBackend) entry.backend;
 				var backend = new MediaBackend() {
 
@@ -253,6 +255,9 @@ public class ComputeManagement {
 				}
 			}
 			finally {
+				if (admitted != 0) {
+					meters.heldSlot(entry.backend.name(), WorkloadClass.BATCH, Duration.ofNanos(System.nanoTime() - admitted));
+				}
 				ticket.release();
 			}
 		}

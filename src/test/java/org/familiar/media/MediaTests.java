@@ -67,6 +67,9 @@ class MediaTests extends RunningFamiliar {
 	@Autowired
 	PlansManagement plans;
 
+	@Autowired
+	io.micrometer.core.instrument.MeterRegistry meters;
+
 	final HttpClient http = HttpClient.newHttpClient();
 
 	Person ann;
@@ -136,6 +139,10 @@ class MediaTests extends RunningFamiliar {
 		var forged = PngManifest.embed(stripped, PngManifest.strip(png).jws().replace('A', 'B'));
 		assertThat(verify(forged).path("unaltered").asBoolean()).isFalse();
 
+		var batch = meters.find("familiar.capacity.slot.seconds").tags("backend", "studio", "workload", "batch").counter();
+		assertThat(batch).as("images are made as batch work in the studio's slots").isNotNull();
+		assertThat(batch.count()).isPositive();
+		assertThat(meters.find("familiar.queue.wait").tags("backend", "studio", "workload", "batch").timer().count()).isPositive();
 		var usage = plans.mediaUsage(ann.id());
 		assertThat(usage.images()).isEqualTo(2);
 		assertThat(usage.energyWh()).isCloseTo(2 * 10_000 / 3600.0, org.assertj.core.data.Offset.offset(1e-9));
