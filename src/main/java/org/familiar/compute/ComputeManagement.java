@@ -249,6 +249,12 @@ public class ComputeManagement {
 					meters.backendError(entry.backend.name(), ex);
 					unavailable = ex;
 				}
+				catch (BackendFailedException ex) {
+					// A server error: it counts against the backend, but the work may have been half done, so no retry.
+					entry.breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, ex);
+					meters.backendError(entry.backend.name(), ex);
+					throw ex;
+				}
 				catch (RuntimeException ex) {
 					entry.breaker.releasePermission();
 					throw ex;

@@ -297,7 +297,12 @@ public class MediaGeneration {
 			}
 		});
 		upstream.put("seconds", Integer.toString(seconds)).put("size", size);
-		running.submit(() -> runVideo(caller, id, model, prompt, seconds, upstream, decision, references));
+		try {
+			running.submit(() -> runVideo(caller, id, model, prompt, seconds, upstream, decision, references));
+		}
+		catch (java.util.concurrent.RejectedExecutionException stopping) {
+			failJob(id, "Familiar is stopping; nothing was charged. Start the video again.");
+		}
 		return jobs.find(caller.person(), id).orElseThrow();
 	}
 

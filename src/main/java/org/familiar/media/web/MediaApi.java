@@ -67,7 +67,10 @@ class MediaApi {
 
 	private final PlansManagement plans;
 
-	MediaApi(MediaManagement media, MediaGeneration generation, PlansManagement plans) {
+	private final VerifyThrottle throttle;
+
+	MediaApi(MediaManagement media, MediaGeneration generation, PlansManagement plans, VerifyThrottle throttle) {
+		this.throttle = throttle;
 		this.media = media;
 		this.generation = generation;
 		this.plans = plans;
@@ -77,7 +80,9 @@ class MediaApi {
 
 	@PostMapping(path = "/verify", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
 	Verification verify(@RequestParam("file") MultipartFile file, @RequestParam(name = "manifest", required = false) @Nullable MultipartFile manifest,
-			@RequestParam(name = "manifest_text", required = false) @Nullable String manifestText) throws IOException {
+			@RequestParam(name = "manifest_text", required = false) @Nullable String manifestText,
+			jakarta.servlet.http.HttpServletRequest request) throws IOException {
+		throttle(request);
 		var sidecar = manifest != null && !manifest.isEmpty() ? new String(manifest.getBytes(), java.nio.charset.StandardCharsets.UTF_8)
 				: manifestText;
 		return media.verify(file.getBytes(), sidecar);
@@ -85,8 +90,29 @@ class MediaApi {
 
 	@PostMapping(path = "/verify", consumes = { MediaType.APPLICATION_OCTET_STREAM_VALUE, MediaType.IMAGE_PNG_VALUE,
 			"video/mp4", MediaType.IMAGE_JPEG_VALUE, "image/webp" })
-	Verification verifyBytes(@RequestBody byte[] file) {
+	Verification verifyBytes(@RequestBody byte[] file, jakarta.servlet.http.HttpServletRequest request) {
+		throttle(request);
 		return media.verify(file, null);
+	}
+
+	private void throttle(jakarta.servlet.http.HttpServletRequest request) {
+		if (!throttle.allow(request.getRemoteAddr())) {
+			throw new TooManyChecks();
+		}
+	}
+
+	/** This address has had its share of checks for now. */
+	static final class TooManyChecks extends RuntimeException {
+
+		TooManyChecks() {
+			super("This address has checked many files in the last minute; try again in a few seconds.");
+		}
+	}
+
+	@ExceptionHandler
+	ResponseEntity<ProblemDetail> tooMany(TooManyChecks ex) {
+		return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS).header("Retry-After", "10")
+			.body(ProblemDetail.forStatusAndDetail(HttpStatus.TOO_MANY_REQUESTS, ex.getMessage()));
 	}
 
 	// ----- files -----

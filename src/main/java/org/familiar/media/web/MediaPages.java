@@ -55,8 +55,11 @@ class MediaPages {
 
 	private final com.fasterxml.jackson.databind.ObjectMapper json;
 
+	private final VerifyThrottle throttle;
+
 	MediaPages(MediaManagement media, MediaGeneration generation, PlansManagement plans, ComputeManagement compute,
-			com.fasterxml.jackson.databind.ObjectMapper json) {
+			com.fasterxml.jackson.databind.ObjectMapper json, VerifyThrottle throttle) {
+		this.throttle = throttle;
 		this.media = media;
 		this.generation = generation;
 		this.plans = plans;
@@ -226,7 +229,11 @@ class MediaPages {
 
 	@PostMapping("/verify")
 	String verify(@RequestParam("file") MultipartFile file, @RequestParam(name = "manifest", required = false) @Nullable MultipartFile manifest,
-			Model model) throws IOException {
+			Model model, jakarta.servlet.http.HttpServletRequest request) throws IOException {
+		if (!throttle.allow(request.getRemoteAddr())) {
+			model.addAttribute("error", "You have checked many files in the last minute; try again in a few seconds.");
+			return "media/verify";
+		}
 		if (file.isEmpty()) {
 			model.addAttribute("error", "Choose a file to check.");
 			return "media/verify";
