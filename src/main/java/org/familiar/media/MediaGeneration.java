@@ -324,7 +324,7 @@ public class MediaGeneration {
 				if (remote.isEmpty()) {
 					throw failed(backend.name(), model, "Backend '" + backend.name() + "' started no job (its answer has no id).");
 				}
-				jobs.progress(id, "in_progress", created.path("progress").asInt(0), backend.name(), remote);
+				jobs.progress(id, VideoJob.Status.IN_PROGRESS, created.path("progress").asInt(0), backend.name(), remote);
 				while (true) {
 					LockSupport.parkNanos(settings.pollInterval().toNanos());
 					if (Thread.currentThread().isInterrupted()) {
@@ -349,7 +349,7 @@ public class MediaGeneration {
 						int length = state.path("seconds").asInt(seconds);
 						return new Video(backend.name(), backend.energy(), content.body(), Math.min(length, seconds));
 					}
-					jobs.progress(id, "in_progress", Math.min(99, Math.max(0, state.path("progress").asInt(0))), null, null);
+					jobs.progress(id, VideoJob.Status.IN_PROGRESS, Math.min(99, Math.max(0, state.path("progress").asInt(0))), null, null);
 				}
 			});
 			backendName = result.backend();
@@ -396,7 +396,7 @@ public class MediaGeneration {
 	public MediaManagement.Content videoContent(Caller caller, String id) {
 		var job = video(caller, id);
 		if (job.file() == null) {
-			throw new InvalidMediaException("The video '" + id + "' is " + job.status() + "; its content is there once it is completed.",
+			throw new InvalidMediaException("The video '" + id + "' is " + job.status().id() + "; its content is there once it is completed.",
 					null);
 		}
 		return media.content(caller.person(), job.file());

@@ -125,7 +125,7 @@ class ImagesAndVideosApi {
 			.put("id", job.id())
 			.put("object", "video")
 			.put("model", job.model())
-			.put("status", job.status())
+			.put("status", job.status().id())
 			.put("progress", job.progress())
 			.put("created_at", job.createdAt().getEpochSecond())
 			.put("seconds", Integer.toString(job.seconds()))

@@ -42,14 +42,14 @@ public class VideoJobs {
 			.update();
 	}
 
-	public void progress(String id, String status, int progress, @Nullable String backend, @Nullable String backendJob) {
+	public void progress(String id, VideoJob.Status status, int progress, @Nullable String backend, @Nullable String backendJob) {
 		var spec = backend == null || backendJob == null ? db.sql("""
 				update media_job set status = :status, progress = :progress
 				where id = :id and status <> 'completed' and status <> 'failed'""")
 				: db.sql("""
 						update media_job set status = :status, progress = :progress, backend = :backend, backend_job = :job
 						where id = :id and status <> 'completed' and status <> 'failed'""").param("backend", backend).param("job", backendJob);
-		spec.param("status", status).param("progress", progress).param("id", id).update();
+		spec.param("status", status.id()).param("progress", progress).param("id", id).update();
 	}
 
 	public void completed(String id, UUID file, Instant now) {
@@ -103,7 +103,8 @@ public class VideoJobs {
 
 	private static VideoJob row(ResultSet rs, int n) throws SQLException {
 		var completed = rs.getTimestamp(11);
-		return new VideoJob(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getString(6),
+		return new VideoJob(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+				VideoJob.Status.of(rs.getString(6)),
 				rs.getInt(7), rs.getObject(8, UUID.class), rs.getString(9), rs.getTimestamp(10).toInstant(),
 				completed == null ? null : completed.toInstant());
 	}

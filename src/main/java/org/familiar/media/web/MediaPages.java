@@ -75,7 +75,7 @@ class MediaPages {
 		model.addAttribute("videoModels", models.stream().filter(m -> ModelInfo.VIDEO.equals(m.kind())).map(ModelInfo::id).distinct().toList());
 		model.addAttribute("files", media.gallery(person, 60));
 		model.addAttribute("jobs", generation.videos(me.caller(), 10).stream().filter(j -> !j.done()).toList());
-		model.addAttribute("failedJobs", generation.videos(me.caller(), 5).stream().filter(j -> "failed".equals(j.status())).toList());
+		model.addAttribute("failedJobs", generation.videos(me.caller(), 5).stream().filter(j -> j.status() == org.familiar.media.VideoJob.Status.FAILED).toList());
 		model.addAttribute("featured", media.featuredFor(me.caller()));
 		var usage = plans.mediaUsage(person);
 		model.addAttribute("usage", usage);
