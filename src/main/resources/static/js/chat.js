@@ -57,9 +57,9 @@
     }
     showPending();
   };
-  // "Use in chat" on Create: /chat?attach=/create/ID attaches that image of the person's gallery.
+  // "Use in chat" on Create: /chat?attach=/api/media/files/ID/content attaches that image of the person's gallery.
   const fromGallery = new URLSearchParams(window.location.search).get('attach');
-  if (fromGallery && /^\/create\/[0-9a-f-]{36}$/.test(fromGallery)) {
+  if (fromGallery && /^\/api\/media\/files\/[0-9a-f-]{36}\/content$/.test(fromGallery)) {
     fetch(fromGallery).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
       if (blob && blob.type.startsWith('image/')) take([new File([blob], 'created.' + blob.type.split('/')[1], { type: blob.type })]);
     }).catch(() => {});

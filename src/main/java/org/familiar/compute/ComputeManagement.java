@@ -193,8 +193,7 @@ public class ComputeManagement {
 		for (var route : plan(routes)) {
 			var entry = route.entry();
 			if (!entry.usable() && entry.breaker.getState() == CircuitBreaker.State.OPEN) {
-				unavailable = new BackendUnavailableException(entry.backend.name(), "Backend '" + entry.backend.name()
-						+ "' kept failing and is out of rotation for a while.", null);
+				unavailable = breakerOpen(entry);
 				continue;
 			}
 			var ticket = entry.scheduler.request(WorkloadClass.BATCH, call.requester());
@@ -204,6 +203,7 @@ public class ComputeManagement {
 				admitted = System.nanoTime();
 				long start = admitted;
 				if (!entry.breaker.tryAcquirePermission()) {
+					unavailable = breakerOpen(entry);
 					continue;
 				}
 				var http = (org.familiar.compute.openai.OpenAiBackend) entry.backend;
@@ -271,13 +271,19 @@ public class ComputeManagement {
 				: new BackendUnavailableException("", "No backend serving '" + call.model() + "' is available.", null);
 	}
 
+	private BackendUnavailableException breakerOpen(ModelCatalogue.Entry entry) {
+		return new BackendUnavailableException(entry.backend.name(), "Backend '" + entry.backend.name()
+				+ "' kept failing and is out of rotation for " + Attempt.seconds(settings.breaker().cooldown())
+				+ " before it is tried again.", null);
+	}
+
 	private void awaitMediaSlot(CapacityScheduler.Ticket ticket, ModelCatalogue.Entry entry) {
 		var maxWait = entry.scheduler.policy(WorkloadClass.BATCH).maxWait();
 		try {
 			if (!ticket.await(maxWait)) {
 				meters.refused(entry.backend.name(), WorkloadClass.BATCH, "max_wait");
 				throw new CapacityExceededException(entry.backend.name(), WorkloadClass.BATCH, "The work waited "
-						+ maxWait.toSeconds() + " s for capacity on backend '" + entry.backend.name()
+						+ Attempt.seconds(maxWait) + " for capacity on backend '" + entry.backend.name()
 						+ "' (the limit for batch work); try again later.", ticket.retryAfter());
 			}
 		}
@@ -426,11 +432,6 @@ public class ComputeManagement {
 					: String.format(java.util.Locale.ROOT, "%.1f s", duration.toMillis() / 1000.0);
 		}
 
-		private BackendUnavailableException breakerOpen(ModelCatalogue.Entry entry) {
-			return new BackendUnavailableException(entry.backend.name(), "Backend '" + entry.backend.name()
-					+ "' kept failing and is out of rotation for " + seconds(settings.breaker().cooldown())
-					+ " before it is tried again.", null);
-		}
 
 		private ChatResult cancelledWhileWaiting(ChatRequest request) {
 			meters.refused(entry.backend.name(), request.workload(), "caller_gone");

@@ -31,7 +31,6 @@ import org.familiar.compute.TokenUsage;
 import org.familiar.identity.Caller;
 import org.familiar.media.internal.Characters;
 import org.familiar.media.internal.ImageHash;
-import org.familiar.media.internal.MediaFiles;
 import org.familiar.media.internal.RightsCheck;
 import org.familiar.media.internal.VideoJobs;
 import org.familiar.plans.MediaUnit;
@@ -52,7 +51,8 @@ import org.springframework.stereotype.Service;
  * once, the job runs on a virtual thread of this replica, asks its backend for progress every
  * {@code familiar.media.poll-interval} and is readable from any replica. A job that uses a
  * registered character checks its rules again at every poll, so a holder's withdrawal stops it.
- * A replica that stops with jobs running fails them when it starts again (charged nothing).
+ * A replica that stops with jobs running fails them when it starts again, or another replica does
+ * when its lease runs out (charged nothing).
  */
 @Service
 public class MediaGeneration {
@@ -70,8 +70,6 @@ public class MediaGeneration {
 
 	private final Characters characters;
 
-	private final MediaFiles files;
-
 	private final VideoJobs jobs;
 
 	private final MediaSettings settings;
@@ -87,13 +85,12 @@ public class MediaGeneration {
 	private final ExecutorService running = Executors.newVirtualThreadPerTaskExecutor();
 
 	MediaGeneration(ComputeManagement compute, PlansManagement plans, MediaManagement media, Characters characters,
-			MediaFiles files, VideoJobs jobs, MediaSettings settings, Clock clock, ObjectMapper json, MeterRegistry meters,
+			VideoJobs jobs, MediaSettings settings, Clock clock, ObjectMapper json, MeterRegistry meters,
 			org.familiar.compute.Replicas replicas) {
 		this.compute = compute;
 		this.plans = plans;
 		this.media = media;
 		this.characters = characters;
-		this.files = files;
 		this.jobs = jobs;
 		this.settings = settings;
 		this.clock = clock;
@@ -103,6 +100,9 @@ public class MediaGeneration {
 		for (var left : jobs.unfinished(node, replicas.started())) {
 			failJob(left, "Familiar stopped while this video was being made; nothing was charged. Start it again.");
 		}
+		// Another replica that is gone left its jobs running: they end, and its reservations are settled by plans.
+		replicas.onDeparture(departed -> jobs.unfinished(departed, clock.instant()).forEach(left -> failJob(left,
+				"The Familiar server making this video stopped; nothing was charged. Start it again.")));
 	}
 
 	/**

@@ -136,13 +136,13 @@ public class MediaManagement implements PersonalData {
 	}
 
 	public Content content(PersonId owner, UUID id) {
-		return files.content(owner, id).map(c -> new Content(c.contentType(), c.bytes(), c.manifest()))
+		return files.content(owner, id)
 			.orElseThrow(() -> new MediaNotFoundException("No file " + id + "."));
 	}
 
 	/** A file behind a {@code url} link, while the link lasts. */
 	public Content linked(String key) {
-		return files.byLink(Manifests.sha256(key), clock.instant()).map(c -> new Content(c.contentType(), c.bytes(), c.manifest()))
+		return files.byLink(Manifests.sha256(key), clock.instant())
 			.orElseThrow(() -> new MediaNotFoundException("This link does not exist or has expired."));
 	}
 

@@ -35,7 +35,7 @@ class MediaLedger {
 	 * @return {@code null} when reserved, else the balance that refused it
 	 */
 	@Nullable Balance reserve(String requestId, UUID person, MediaUnit unit, String model, long amount, long budget,
-			Duration window, Instant now) {
+			Duration window, Instant now, String node) {
 		return transactions.execute(status -> {
 			db.sql("insert into plan_account (person_id) values (:person) on conflict do nothing").param("person", person).update();
 			db.sql("select person_id from plan_account where person_id = :person for update")
@@ -49,8 +49,9 @@ class MediaLedger {
 				}
 			}
 			db.sql("""
-					insert into media_usage (request_id, person_id, unit, model, reserved, at)
-					values (:id, :person, :unit, :model, :amount, :at)""")
+					insert into media_usage (request_id, person_id, unit, model, reserved, at, node)
+					values (:id, :person, :unit, :model, :amount, :at, :node)""")
+				.param("node", node)
 				.param("id", requestId)
 				.param("person", person)
 				.param("unit", unit.id())
@@ -97,6 +98,15 @@ class MediaLedger {
 			.param("since", Timestamp.from(now.minus(window)))
 			.query(Double.class)
 			.single();
+	}
+
+	/** Reservations {@code node} made before {@code before} and never settled. */
+	java.util.List<String> unsettled(String node, Instant before) {
+		return db.sql("select request_id from media_usage where node = :node and settled_at is null and at < :before")
+			.param("node", node)
+			.param("before", Timestamp.from(before))
+			.query(String.class)
+			.list();
 	}
 
 	void erase(UUID person) {

@@ -18,13 +18,4 @@ public enum MediaUnit {
 	public String id() {
 		return id;
 	}
-
-	static MediaUnit of(String id) {
-		for (var unit : values()) {
-			if (unit.id.equals(id)) {
-				return unit;
-			}
-		}
-		throw new IllegalArgumentException("No media unit '" + id + "'");
-	}
 }

@@ -205,7 +205,8 @@ public class PlansManagement implements PersonalData {
 	/**
 	 * Checks media work against the caller's plan and reserves the most it may make ({@code amount}
 	 * images, or seconds of video), before any of it is made; {@link #settleMedia} records what was
-	 * made. Models and classes the plan leaves out are refused as for chat.
+	 * made. A model the plan leaves out is refused as for chat. What a replica reserved and never
+	 * settled (it crashed or left) is settled at zero with the token ledger's reservations.
 	 * @throws PlanForbiddenException if the plan does not include the model
 	 * @throws QuotaExceededException if what is left of the plan's images or video seconds does not cover it
 	 */
@@ -221,7 +222,7 @@ public class PlansManagement implements PersonalData {
 		}
 		var now = clock.instant();
 		var refused = media.reserve(requestId, caller.person().value(), unit, model, amount, plan.budget(unit), plan.window(),
-				now);
+				now, node);
 		if (refused != null) {
 			var resetsAt = refused.oldest() != null ? refused.oldest().plus(plan.window()) : now.plus(plan.window());
 			var what = unit == MediaUnit.IMAGES ? "images" : "seconds of video";
@@ -470,9 +471,13 @@ public class PlansManagement implements PersonalData {
 		for (var request : orphans) {
 			ledger.settle(new UsageLedger.Settlement(request, "", 0, 0, 0, "reconciled", node), clock.instant());
 		}
-		if (!orphans.isEmpty()) {
+		var mediaOrphans = media.unsettled(departed, before);
+		for (var request : mediaOrphans) {
+			media.settle(request, "", 0, 0, "reconciled", clock.instant());
+		}
+		if (!orphans.isEmpty() || !mediaOrphans.isEmpty()) {
 			log.warn("Settled {} reservations left unfinished by {} '{}' (charged nothing: what was generated is not known)",
-					orphans.size(), who, departed);
+					orphans.size() + mediaOrphans.size(), who, departed);
 		}
 	}
 }

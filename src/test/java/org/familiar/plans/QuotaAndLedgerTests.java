@@ -81,6 +81,12 @@ class QuotaAndLedgerTests {
 	@Autowired
 	UsageLedger ledger;
 
+	@Autowired
+	MediaLedger media;
+
+	@Autowired
+	org.familiar.compute.Replicas replicas;
+
 	private final HttpClient http = HttpClient.newBuilder()
 		.executor(Executors.newVirtualThreadPerTaskExecutor())
 		.build();
@@ -98,6 +104,25 @@ class QuotaAndLedgerTests {
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(body))
 			.build();
+	}
+
+	@Test
+	void mediaReservedByARunThatCrashedIsSettledAtZeroOnceAndFreesThePlan() {
+		var person = person(null);
+		var crashedAt = replicas.started().minusSeconds(60);
+		media.reserve("img-crashed-" + UUID.randomUUID(), person.value(), MediaUnit.IMAGES, "stand-in-image", 3, 100,
+				Duration.ofDays(30), crashedAt, replicas.node());
+		media.reserve("video_crashed-" + UUID.randomUUID(), person.value(), MediaUnit.VIDEO_SECONDS, "stand-in-video", 8, 60,
+				Duration.ofDays(30), crashedAt, replicas.node());
+		assertThat(plans.mediaUsage(person).imagesHeld()).isEqualTo(3);
+		assertThat(plans.mediaUsage(person).videoSecondsHeld()).isEqualTo(8);
+
+		plans.reconcile();
+		plans.reconcile();
+		var after = plans.mediaUsage(person);
+		assertThat(after.imagesHeld() + after.videoSecondsHeld()).isZero();
+		assertThat(after.images() + after.videoSeconds()).as("nothing charged: what was made is not known").isZero();
+		assertThat(media.unsettled(replicas.node(), replicas.started())).isEmpty();
 	}
 
 	@Test

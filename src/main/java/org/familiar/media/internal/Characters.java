@@ -117,10 +117,10 @@ public class Characters {
 	 */
 	public List<RightsCheck.Registered> registry() {
 		var hashes = new java.util.HashMap<UUID, List<Long>>();
-		db.sql("select character_id, dhash from media_reference").query((rs, n) -> {
-			hashes.computeIfAbsent(rs.getObject(1, UUID.class), any -> new java.util.ArrayList<>()).add(rs.getLong(2));
-			return null;
-		}).list();
+		db.sql("select character_id, dhash from media_reference")
+			.query((java.sql.ResultSet rs) -> {
+				hashes.computeIfAbsent(rs.getObject(1, UUID.class), any -> new java.util.ArrayList<>()).add(rs.getLong(2));
+			});
 		return db.sql("select " + COLUMNS + " from media_character c").query(Characters::row).list().stream()
 			.map(c -> new RightsCheck.Registered(c, hashes.getOrDefault(c.id(), List.of())))
 			.toList();

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.familiar.identity.PersonId;
 import org.familiar.media.MediaFile;
+import org.familiar.media.MediaManagement;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -75,24 +76,20 @@ public class MediaFiles {
 			.optional();
 	}
 
-	/** A file's bytes and type. */
-	public record Content(String contentType, byte[] bytes, String manifest) {
-	}
-
-	public Optional<Content> content(PersonId owner, UUID id) {
+	public Optional<MediaManagement.Content> content(PersonId owner, UUID id) {
 		return db.sql("select content_type, content, manifest from media_file where owner_id = :owner and id = :id")
 			.param("owner", owner.value())
 			.param("id", id)
-			.query((rs, n) -> new Content(rs.getString(1), rs.getBytes(2), rs.getString(3)))
+			.query((rs, n) -> new MediaManagement.Content(rs.getString(1), rs.getBytes(2), rs.getString(3)))
 			.optional();
 	}
 
 	/** A file by its link key (the link is the permission), while the link lasts. */
-	public Optional<Content> byLink(String keySha256, Instant now) {
+	public Optional<MediaManagement.Content> byLink(String keySha256, Instant now) {
 		return db.sql("select content_type, content, manifest from media_file where url_key_sha256 = :key and url_expires_at > :now")
 			.param("key", keySha256)
 			.param("now", Timestamp.from(now))
-			.query((rs, n) -> new Content(rs.getString(1), rs.getBytes(2), rs.getString(3)))
+			.query((rs, n) -> new MediaManagement.Content(rs.getString(1), rs.getBytes(2), rs.getString(3)))
 			.optional();
 	}
 
@@ -102,16 +99,6 @@ public class MediaFiles {
 			.param("sha", sha256)
 			.query(Long.class)
 			.single() > 0;
-	}
-
-	/** The manifest of the file Familiar made with these bytes before its manifest went in, if any. */
-	public Optional<String> manifestOfContent(String contentSha256) {
-		return db.sql("select manifest from media_file where content_sha256 = :sha or file_sha256 = :sha")
-			.param("sha", contentSha256)
-			.query(String.class)
-			.list()
-			.stream()
-			.findFirst();
 	}
 
 	public boolean delete(PersonId owner, UUID id) {

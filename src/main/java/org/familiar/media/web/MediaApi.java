@@ -1,7 +1,6 @@
 package org.familiar.media.web;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
@@ -14,7 +13,6 @@ import org.familiar.compute.ModelNotFoundException;
 import org.familiar.compute.UnsupportedFieldException;
 import org.familiar.identity.CallerPrincipal;
 import org.familiar.identity.ScopeMissingException;
-import org.familiar.identity.Scopes;
 import org.familiar.media.Audience;
 import org.familiar.media.Character;
 import org.familiar.media.CharacterKind;
@@ -50,12 +48,11 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.multipart.MultipartFile;
-import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /**
  * {@code /api/media}: a person's files (with their sidecar manifests), uploads, media usage, the
- * registry of characters and likenesses with their uses, making images and videos from the web
- * app, and {@code POST /api/media/verify}, which anyone may call. Errors are problem details.
+ * registry of characters and likenesses with their uses, the person's video jobs, and
+ * {@code POST /api/media/verify}, which anyone may call. Errors are problem details.
  */
 @RestController
 @RequestMapping("/api/media")
@@ -176,24 +173,7 @@ class MediaApi {
 		return plans.mediaUsage(me.caller().person());
 	}
 
-	// ----- making, from the web app -----
-
-	@PostMapping(path = "/images", consumes = MediaType.APPLICATION_JSON_VALUE)
-	List<FileJson> images(@AuthenticationPrincipal CallerPrincipal me, @RequestBody ObjectNode body) {
-		ScopeMissingException.require(me.caller(), Scopes.ASSISTANT);
-		var link = ServletUriComponentsBuilder.fromCurrentContextPath().path("/media/link/").toUriString();
-		var request = body.deepCopy();
-		request.put("response_format", "url");
-		generation.generateImages(me.caller(), request, link);
-		int n = body.path("n").asInt(1);
-		return media.gallery(me.caller().person(), n).stream().map(FileJson::of).toList();
-	}
-
-	@PostMapping(path = "/videos", consumes = MediaType.APPLICATION_JSON_VALUE)
-	ResponseEntity<VideoJob> video(@AuthenticationPrincipal CallerPrincipal me, @RequestBody ObjectNode body) {
-		ScopeMissingException.require(me.caller(), Scopes.ASSISTANT);
-		return ResponseEntity.status(HttpStatus.ACCEPTED).body(generation.startVideo(me.caller(), body));
-	}
+	// ----- video jobs, for the Create page's progress -----
 
 	@GetMapping("/videos")
 	List<VideoJob> videos(@AuthenticationPrincipal CallerPrincipal me) {

@@ -261,12 +261,6 @@ class MediaPages {
 		}
 	}
 
-	@GetMapping("/create/{id}")
-	ResponseEntity<byte[]> own(@AuthenticationPrincipal CallerPrincipal me, @PathVariable UUID id) {
-		var content = media.content(me.caller().person(), id);
-		return ResponseEntity.ok().contentType(MediaType.parseMediaType(content.contentType())).body(content.bytes());
-	}
-
 	@org.springframework.web.bind.annotation.ExceptionHandler(MediaNotFoundException.class)
 	ResponseEntity<String> notFound() {
 		return ResponseEntity.notFound().build();
