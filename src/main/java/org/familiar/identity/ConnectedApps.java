@@ -180,11 +180,9 @@ public class ConnectedApps {
 			throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
 					new org.springframework.security.oauth2.core.OAuth2Error("invalid_redirect_uri", ex.getMessage(), null));
 		}
-		var name = converted.getClientName() == null ? "" : converted.getClientName().strip();
-		if (name.isEmpty() || name.length() > 100) {
+		if (cleanName(converted.getClientName() == null ? "" : converted.getClientName()) == null) {
 			throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
-					new org.springframework.security.oauth2.core.OAuth2Error("invalid_client_metadata",
-							"client_name has 1 to 100 characters.", null));
+					new org.springframework.security.oauth2.core.OAuth2Error("invalid_client_metadata", NAME_RULE, null));
 		}
 		var confidential = !converted.getClientAuthenticationMethods().contains(ClientAuthenticationMethod.NONE);
 		var requested = converted.getScopes().stream().filter(SCOPES::contains).toList();
@@ -200,6 +198,22 @@ public class ConnectedApps {
 			.build();
 		recordOwner(client, null, null);
 		return client;
+	}
+
+	private static final String NAME_RULE = "client_name has 1 to 100 characters, none of them control characters.";
+
+	/**
+	 * An app's name stripped, or {@code null} if it is empty, longer than 100 characters or holds a
+	 * control character (a NUL, which PostgreSQL cannot store, a line break that would forge a line
+	 * on the consent page) or a lone surrogate.
+	 */
+	private static @Nullable String cleanName(String name) {
+		var clean = name.strip();
+		if (clean.isEmpty() || clean.length() > 100 || clean.chars().anyMatch(Character::isISOControl)
+				|| !java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(clean)) {
+			return null;
+		}
+		return clean;
 	}
 
 	private AppRegistration recordOwner(RegisteredClient client, @Nullable PersonId owner, @Nullable String logo) {
@@ -235,9 +249,9 @@ public class ConnectedApps {
 	@Transactional
 	public RegisteredApp register(@Nullable PersonId owner, String name, List<String> redirectUris, boolean confidential,
 			boolean device, @Nullable String logoUri) {
-		var cleanName = name.strip();
-		if (cleanName.isEmpty() || cleanName.length() > 100) {
-			throw new InvalidAccountException("An app's name has 1 to 100 characters.");
+		var cleanName = cleanName(name);
+		if (cleanName == null) {
+			throw new InvalidAccountException("An app's name has 1 to 100 characters, none of them control characters.");
 		}
 		var uris = redirectUris.stream().map(String::strip).filter(u -> !u.isEmpty()).distinct().toList();
 		checkRedirects(uris);
@@ -298,9 +312,9 @@ public class ConnectedApps {
 	@Transactional
 	public AppRegistration registerItself(String name, List<String> redirectUris, @Nullable Set<String> scopes,
 			String address) {
-		var cleanName = name.strip();
-		if (cleanName.isEmpty() || cleanName.length() > 100) {
-			throw new InvalidAccountException("client_name has 1 to 100 characters.");
+		var cleanName = cleanName(name);
+		if (cleanName == null) {
+			throw new InvalidAccountException(NAME_RULE);
 		}
 		var uris = redirectUris.stream().map(String::strip).filter(u -> !u.isEmpty()).distinct().toList();
 		if (uris.isEmpty()) {

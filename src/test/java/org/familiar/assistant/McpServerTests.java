@@ -262,9 +262,12 @@ class McpServerTests extends RunningFamiliar {
 		assertThat(JSON.readTree(plainHttp.body()).get("error").asText()).isEqualTo("invalid_redirect_uri");
 		for (var bad : List.of("", "[]", "{\"client_name\":5,\"redirect_uris\":[\"" + CALLBACK + "\"]}",
 				"{\"client_name\":\"x\",\"redirect_uris\":[null]}", "{\"client_name\":\"x\",\"redirect_uris\":[\"" + CALLBACK
-						+ "\"],\"grant_types\":[\"client_credentials\"]}")) {
+						+ "\"],\"grant_types\":[\"client_credentials\"]}",
+				"{\"client_name\":\"x\\u0000y\",\"redirect_uris\":[\"" + CALLBACK + "\"]}",
+				"{\"client_name\":\"two\\nlines\",\"redirect_uris\":[\"" + CALLBACK + "\"]}")) {
 			var response = post("/oauth2/register", bad);
 			assertThat(response.statusCode()).as(bad).isEqualTo(400);
+			assertThat(JSON.readTree(response.body()).has("error")).as(bad).isTrue();
 		}
 		assertThat(jdbc.sql("select count(*) from app_registration where registered_by = 'self'").query(Long.class).single())
 			.as("nothing stored for a refused registration").isZero();
