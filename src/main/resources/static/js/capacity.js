@@ -1,5 +1,21 @@
 // Live capacity charts for /admin/capacity: polls the JSON view and redraws.
 (function () {
+  // The grid forecast: carbon intensity and price per hour.
+  const forecastCanvas = document.getElementById('forecast');
+  if (forecastCanvas) {
+    const hours = JSON.parse(document.getElementById('grid-forecast').textContent);
+    new Chart(forecastCanvas, {
+      type: 'bar',
+      data: {
+        labels: hours.map(h => new Date(h.start).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })),
+        datasets: [
+          { label: 'gCO2/kWh', data: hours.map(h => h.carbon), backgroundColor: '#2f7d6d', yAxisID: 'carbon' },
+          { label: 'price / kWh', data: hours.map(h => h.price), type: 'line', borderColor: '#b58b2a', yAxisID: 'price', pointRadius: 0 }
+        ]
+      },
+      options: { animation: false, scales: { carbon: { position: 'left', beginAtZero: true }, price: { position: 'right', beginAtZero: true } } }
+    });
+  }
   const classes = ['interactive', 'app', 'batch', 'research'];
   const colours = { interactive: '#2f7d6d', app: '#4a6fd1', batch: '#b58b2a', research: '#9a4bb0' };
   const points = 60;

@@ -228,6 +228,16 @@ public class AssistantManagement implements PersonalData {
 		if (conversation.titled() || thread.size() < 2 || !Conversation.CHAT.equals(conversation.kind())) {
 			return conversation.title();
 		}
+		if (!compute.energyWindow(WorkloadClass.BATCH, clock.instant()).start()) {
+			// A title is batch work: where it waits for clean hours, it is written then, and the page shows the first line till then.
+			var submitted = clock.instant();
+			Thread.ofVirtual().name("title-" + id).start(() -> {
+				if (compute.awaitEnergyWindow(WorkloadClass.BATCH, submitted, "conversation title", () -> false)) {
+					generateTitle(caller, id);
+				}
+			});
+			return conversation.title();
+		}
 		var exchange = "Person: " + clip(thread.get(0).content(), 1500) + "\nAssistant: " + clip(thread.get(1).content(), 1500);
 		var request = new ChatRequest("title-" + UUID.randomUUID(), caller.person().toString(), WorkloadClass.BATCH,
 				conversation.model(), List.of(ChatMessage.system(TITLE_INSTRUCTION), ChatMessage.user(exchange)), 24, 0.2, null,

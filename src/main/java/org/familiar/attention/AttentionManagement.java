@@ -85,6 +85,8 @@ public class AttentionManagement implements PersonalData {
 
 	private final Clock clock;
 
+	private final org.familiar.compute.ComputeManagement compute;
+
 	private final ObjectMapper json;
 
 	private final ZoneId defaultZone;
@@ -99,8 +101,9 @@ public class AttentionManagement implements PersonalData {
 	AttentionManagement(JdbcClient jdbc, PlatformTransactionManager transactions, LinkedDevices linked,
 			IdentityManagement identity, MemoryManagement memory, PlansManagement plans,
 			Broadcasts broadcasts, AttentionSettings settings, Clock clock, ObjectMapper json,
-			org.familiar.attention.internal.WebPushes pushes) {
+			org.familiar.attention.internal.WebPushes pushes, org.familiar.compute.ComputeManagement compute) {
 		this.pushes = pushes;
+		this.compute = compute;
 		this.jdbc = jdbc;
 		this.transactions = new TransactionTemplate(transactions);
 		this.ownTransaction = new TransactionTemplate(transactions);
@@ -1008,6 +1011,10 @@ public class AttentionManagement implements PersonalData {
 		}
 		var model = digestModel(person);
 		if (model == null) {
+			return null;
+		}
+		if (!compute.energyWindow(WorkloadClass.BATCH, clock.instant()).start()) {
+			// A digest is due at its hour: where batch work waits for clean hours, it comes in plain words rather than late.
 			return null;
 		}
 		var caller = new Caller(person, person_.username(), null, WorkloadClass.BATCH);

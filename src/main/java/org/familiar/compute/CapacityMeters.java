@@ -28,9 +28,12 @@ class CapacityMeters implements SmartInitializingSingleton {
 
 	private final Map<String, EnumMap<WorkloadClass, PerClass>> instruments = new ConcurrentHashMap<>();
 
-	CapacityMeters(MeterRegistry registry, ModelCatalogue catalogue) {
+	private final EnergySettings energySettings;
+
+	CapacityMeters(MeterRegistry registry, ModelCatalogue catalogue, EnergySettings energySettings) {
 		this.registry = registry;
 		this.catalogue = catalogue;
+		this.energySettings = energySettings;
 	}
 
 	/** One backend and class's instruments. */
@@ -45,6 +48,11 @@ class CapacityMeters implements SmartInitializingSingleton {
 		final Counter completionTokens;
 
 		final Counter energy;
+
+		/** Joules as finally counted: measured where the backend's power source saw the request, estimated elsewhere. */
+		final Counter measured;
+
+		final Counter estimated;
 
 		final EnumMap<Outcome, Timer> completions = new EnumMap<>(Outcome.class);
 
@@ -72,10 +80,12 @@ class CapacityMeters implements SmartInitializingSingleton {
 				.tag("kind", "completion")
 				.register(registry);
 			energy = Counter.builder("familiar.energy")
-				.description("Estimated energy used, from the backend's configured joules per token")
+				.description("Estimated energy of every request, from the backend's configured joules per token (familiar_energy_used_joules_total has what was measured)")
 				.baseUnit("joules")
 				.tags(tags)
 				.register(registry);
+			measured = joules(tags, "measured");
+			estimated = joules(tags, "estimated");
 			for (var outcome : Outcome.values()) {
 				completions.put(outcome, Timer.builder("familiar.completions")
 					.description("Chat completions by backend, workload class and outcome")
@@ -84,6 +94,33 @@ class CapacityMeters implements SmartInitializingSingleton {
 					.register(registry));
 			}
 		}
+	}
+
+	private Counter joules(String[] tags, String basis) {
+		return Counter.builder("familiar.energy.used")
+			.description("Energy of requests as the ledger keeps it: measured at the backend's power source, or estimated")
+			.baseUnit("joules")
+			.tags(tags)
+			.tag("basis", basis)
+			.register(registry);
+	}
+
+	private void byPerson(String requester, String basis, double joules) {
+		if (energySettings.perPerson() && joules > 0) {
+			Counter.builder("familiar.energy.person")
+				.description("Energy by person (their id), measured or estimated")
+				.baseUnit("joules")
+				.tags("person", requester, "basis", basis)
+				.register(registry)
+				.increment(joules);
+		}
+	}
+
+	/** A measurement came for a request: its joules count as measured (its estimate was never counted as final). */
+	@org.springframework.context.event.EventListener
+	void on(EnergyMeasured measured) {
+		of(measured.backend(), measured.workload()).measured.increment(measured.joules());
+		byPerson(measured.requester(), "measured", measured.joules());
 	}
 
 	@Override
@@ -126,10 +163,14 @@ class CapacityMeters implements SmartInitializingSingleton {
 		of(backend, workload).queueWait.record(waited);
 	}
 
-	void completed(String backend, WorkloadClass workload, Outcome outcome, Duration duration, Duration slotTime,
-			TokenUsage usage, double energyWh) {
+	void completed(String backend, WorkloadClass workload, String requester, Outcome outcome, Duration duration,
+			Duration slotTime, TokenUsage usage, double energyWh, boolean measuredLater) {
 		var perClass = of(backend, workload);
 		perClass.energy.increment(energyWh * 3600);
+		if (!measuredLater) {
+			perClass.estimated.increment(energyWh * 3600);
+			byPerson(requester, "estimated", energyWh * 3600);
+		}
 		perClass.completions.get(outcome).record(duration);
 		perClass.slotSeconds.increment(slotTime.toNanos() / 1e9);
 		perClass.promptTokens.increment(usage.promptTokens());

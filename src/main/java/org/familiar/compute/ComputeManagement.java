@@ -2,6 +2,9 @@ package org.familiar.compute;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -40,13 +43,105 @@ public class ComputeManagement {
 
 	private final AtomicLong turn = new AtomicLong();
 
+	private final PowerMeters power;
+
+	private final EnergyPolicies energy;
+
+	private final GridSignal grid;
+
 	ComputeManagement(ModelCatalogue catalogue, ComputeSettings settings, ApplicationEventPublisher events,
-			CapacityMeters meters, Clock clock) {
+			CapacityMeters meters, Clock clock, PowerMeters power, EnergyPolicies energy, GridSignal grid) {
 		this.catalogue = catalogue;
 		this.settings = settings;
 		this.events = events;
 		this.meters = meters;
 		this.clock = clock;
+		this.power = power;
+		this.energy = energy;
+		this.grid = grid;
+	}
+
+	/**
+	 * Work that waits for its class's clean or cheap hours, or for its daily energy budget.
+	 * @param what what it is, in a few words ("evaluation run 3f2a…", "memory extraction")
+	 * @param reason why it waits, in plain words, with its expected start
+	 */
+	public record HeldWork(String what, WorkloadClass workload, Instant submitted, Instant expectedStart, String reason) {
+	}
+
+	/**
+	 * Waits (on the calling thread; use a virtual thread) until the energy policy of {@code workload}
+	 * lets work submitted at {@code submitted} start: at once for interactive and app traffic, for a
+	 * class without a policy, and once the policy's deadline has come; otherwise in the class's
+	 * window ({@code familiar.energy.policies.CLASS}). Meanwhile it is listed by {@link #heldForEnergy()}.
+	 * @return {@code false} if {@code cancelled} said so or the thread was interrupted while it waited
+	 */
+	public boolean awaitEnergyWindow(WorkloadClass workload, Instant submitted, String what, BooleanSupplier cancelled) {
+		return energy.await(workload, submitted, what, cancelled);
+	}
+
+	/** Whether work of the class submitted then may start now, and if not, when it is expected to. */
+	public EnergyWindow.Decision energyWindow(WorkloadClass workload, Instant submitted) {
+		return energy.decide(workload, submitted);
+	}
+
+	/** What waits for an energy window now, the soonest to start first. */
+	public List<HeldWork> heldForEnergy() {
+		return energy.held();
+	}
+
+	/** Wakes held work to decide again (after the forecast changed, or a test moved the clock). */
+	public void reconsiderEnergyWindows() {
+		grid.refresh();
+		energy.reconsider();
+	}
+
+	/** The grid's carbon intensity (gCO₂/kWh) at {@code at} by the forecast, or {@code null} where it is not known. */
+	public @Nullable Double carbonIntensity(Instant at) {
+		return EnergyWindow.carbonAt(grid.forecast(), at);
+	}
+
+	/**
+	 * The grid forecast and where it comes from, for the Capacity page.
+	 * @param source the file or feed, empty if none is configured
+	 * @param problem why it could not be read last time, or {@code null}
+	 * @param policies each class's policy
+	 */
+	public record Grid(String source, @Nullable String problem, List<GridHour> hours,
+			Map<WorkloadClass, EnergySettings.Policy> policies) {
+	}
+
+	public Grid grid() {
+		return new Grid(grid.source(), grid.problem(), grid.forecast(), energy.policies());
+	}
+
+	/**
+	 * A backend's energy figures for the Capacity page.
+	 * @param joulesPerPromptToken the configured (or default) estimate
+	 * @param calibration measured over estimated energy of its measured requests, {@code null} before
+	 *     there are enough (or without a power source)
+	 * @param measured its power source's readings, {@code null} without one
+	 */
+	public record BackendEnergy(String backend, double joulesPerPromptToken, double joulesPerCompletionToken,
+			@Nullable Double calibration, @Nullable PowerReading measured) {
+	}
+
+	/**
+	 * @param watts the draw at the last scrape
+	 * @param problem why the last scrape failed, or {@code null}
+	 */
+	public record PowerReading(String url, String metric, @Nullable Instant lastScrape, @Nullable Double watts,
+			double measuredJoules, double idleJoules, long measuredRequests, @Nullable String problem) {
+	}
+
+	public List<BackendEnergy> energy() {
+		return catalogue.entries().stream().map(entry -> {
+			var m = power.measurement(entry.backend.name());
+			return new BackendEnergy(entry.backend.name(), entry.energy.joulesPerPromptToken(),
+					entry.energy.joulesPerCompletionToken(), m == null ? null : m.calibration(),
+					m == null ? null : new PowerReading(m.url(), m.metric(), m.lastScrape(), m.watts(), m.measuredJoules(),
+							m.idleJoules(), m.measuredRequests(), m.problem()));
+		}).toList();
 	}
 
 	/** Every model on every backend, with its state, and the aliases. */
@@ -156,15 +251,24 @@ public class ComputeManagement {
 			throw ex;
 		}
 		finally {
-			var duration = Duration.between(started, clock.instant());
-			if (attempt.entry != null && attempt.outcome != Outcome.REFUSED) {
-				meters.completed(attempt.entry.backend.name(), request.workload(), attempt.outcome, duration,
-						Duration.ofNanos(System.nanoTime() - attempt.admittedAt), attempt.usage,
-						attempt.entry.energy.wattHours(attempt.usage));
+			var ended = clock.instant();
+			var duration = Duration.between(started, ended);
+			double wh = 0;
+			if (attempt.entry != null) {
+				var backend = attempt.entry.backend.name();
+				wh = attempt.entry.energy.wattHours(attempt.usage) * power.calibration(backend);
+				if (attempt.ran) {
+					power.ended(backend, request.requestId(), wh * 3600);
+				}
+				if (attempt.outcome != Outcome.REFUSED) {
+					meters.completed(backend, request.workload(), request.requester(), attempt.outcome, duration,
+							Duration.ofNanos(System.nanoTime() - attempt.admittedAt), attempt.usage, wh, power.measures(backend));
+					energy.used(request.workload(), ended, wh);
+				}
 			}
 			events.publishEvent(new CompletionFinished(request.requestId(), request.requester(), request.workload(),
-					request.model(), attempt.entry == null ? "" : attempt.entry.backend.name(), attempt.usage,
-					attempt.entry == null ? 0 : attempt.entry.energy.wattHours(attempt.usage), attempt.outcome, duration));
+					request.model(), attempt.entry == null ? "" : attempt.entry.backend.name(), attempt.usage, wh,
+					attempt.outcome, duration));
 		}
 	}
 
@@ -207,6 +311,7 @@ public class ComputeManagement {
 					continue;
 				}
 				var http = (org.familiar.compute.openai.OpenAiBackend) entry.backend;
+				power.started(entry.backend.name(), call.requestId(), call.requester(), WorkloadClass.BATCH);
 				var backend = new MediaBackend() {
 
 					@Override
@@ -263,6 +368,7 @@ public class ComputeManagement {
 			finally {
 				if (admitted != 0) {
 					meters.heldSlot(entry.backend.name(), WorkloadClass.BATCH, Duration.ofNanos(System.nanoTime() - admitted));
+					power.ended(entry.backend.name(), call.requestId(), 0);
 				}
 				ticket.release();
 			}
@@ -307,6 +413,9 @@ public class ComputeManagement {
 		/** The caller went away before the request got a slot: it never ran. */
 		boolean leftWhileWaiting;
 
+		/** Whether it held a slot of {@link #entry} and reached the backend (so its power counts). */
+		boolean ran;
+
 		/** When the slot was granted ({@link System#nanoTime}). */
 		long admittedAt = System.nanoTime();
 
@@ -350,6 +459,8 @@ public class ComputeManagement {
 						continue;
 					}
 					long start = System.nanoTime();
+					ran = true;
+					power.started(entry.backend.name(), request.requestId(), request.requester(), request.workload());
 					try {
 						var result = entry.backend.chat(request, route.upstreamModel(), sink, settings.capacity().disconnectCheck());
 						entry.breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -362,6 +473,11 @@ public class ComputeManagement {
 					catch (BackendException ex) {
 						entry.breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, ex);
 						meters.backendError(entry.backend.name(), ex);
+						if (ex instanceof BackendUnavailableException || ex instanceof BackendFailedException f && f.partial().text().isEmpty()) {
+							// Failing over: what it drew here is this backend's, with no estimate to calibrate against.
+							power.ended(entry.backend.name(), request.requestId(), 0);
+							ran = false;
+						}
 						if (ex instanceof BackendUnavailableException down) {
 							unavailable = down;
 							continue;

@@ -56,13 +56,16 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 	 * @param joulesPerImage energy of one generated image (default {@value #DEFAULT_JOULES_PER_IMAGE})
 	 * @param joulesPerVideoSecond energy of one second of generated video (default
 	 *     {@value #DEFAULT_JOULES_PER_VIDEO_SECOND})
+	 * @param power where the backend's host reports its power draw, if anywhere: then each
+	 *     request's energy is measured, not estimated
 	 */
 	public record Backend(URI url, @Nullable String apiKey, @DefaultValue List<String> models,
 			@DefaultValue("8") int maxConcurrent, @DefaultValue("PT10M") Duration timeout,
 			@DefaultValue("1") double weight, @Nullable Double joulesPerToken, @Nullable Double joulesPerPromptToken,
 			@Nullable Double joulesPerCompletionToken, @DefaultValue("false") boolean trusted,
 			@DefaultValue("8192") int contextLength, @DefaultValue List<String> imageModels,
-			@DefaultValue List<String> videoModels, @Nullable Double joulesPerImage, @Nullable Double joulesPerVideoSecond) {
+			@DefaultValue List<String> videoModels, @Nullable Double joulesPerImage, @Nullable Double joulesPerVideoSecond,
+			@Nullable Power power) {
 
 		/**
 		 * An open diffusion model's image on a data-centre GPU: about 2.9 Wh (Luccioni et al., "Power
@@ -92,6 +95,26 @@ public record ComputeSettings(Path home, Map<String, Backend> backends, Map<Stri
 							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_PROMPT_TOKEN,
 					joulesPerCompletionToken != null ? joulesPerCompletionToken
 							: joulesPerToken != null ? joulesPerToken : DEFAULT_JOULES_PER_COMPLETION_TOKEN);
+		}
+	}
+
+	/**
+	 * A Prometheus endpoint the backend's host already exports, scraped by Familiar.
+	 * @param url the exporter's metrics page, e.g. {@code http://gpu-host:9400/metrics} (NVIDIA DCGM
+	 *     exporter) or {@code http://gpu-host:9100/metrics} (node exporter)
+	 * @param metric the series to read; every series of that name is summed (all GPUs or packages
+	 *     of the host). A name ending in {@code _total} is a counter of joules (node exporter's
+	 *     {@code node_rapl_package_joules_total}); any other is a gauge of watts (DCGM's
+	 *     {@code DCGM_FI_DEV_POWER_USAGE}, the default)
+	 * @param interval how often it is scraped; a request's energy is known at the first scrape
+	 *     after it ends
+	 */
+	public record Power(URI url, @DefaultValue("DCGM_FI_DEV_POWER_USAGE") String metric,
+			@DefaultValue("PT5S") Duration interval) {
+
+		/** Whether the metric counts joules (a counter) rather than reporting watts (a gauge). */
+		public boolean counter() {
+			return metric.endsWith("_total");
 		}
 	}
 

@@ -199,7 +199,7 @@ public class MediaGeneration {
 		String backendName = "";
 		double wh = 0;
 		try {
-			var result = compute.media(new MediaCall(caller.person().toString(), model, ModelInfo.IMAGE),
+			var result = compute.media(new MediaCall(requestId, caller.person().toString(), model, ModelInfo.IMAGE),
 					backend -> new Made(backend.name(), backend.energy(), answer(backend, call.apply(backend))));
 			backendName = result.backend();
 			var data = result.body().path("data");
@@ -318,7 +318,12 @@ public class MediaGeneration {
 		long made = 0;
 		double wh = 0;
 		try {
-			var result = compute.media(new MediaCall(caller.person().toString(), model, ModelInfo.VIDEO), backend -> {
+			// A video job is batch work: it waits for clean or cheap hours where a policy says so (familiar.energy.policies.batch).
+			if (!compute.awaitEnergyWindow(org.familiar.compute.WorkloadClass.BATCH, clock.instant(), "video " + id,
+					() -> Thread.currentThread().isInterrupted())) {
+				throw failed("", model, "Familiar stopped while this video waited for its energy window.");
+			}
+			var result = compute.media(new MediaCall(id, caller.person().toString(), model, ModelInfo.VIDEO), backend -> {
 				var created = answer(backend, backend.post("videos", upstream.deepCopy().put("model", backend.upstreamModel())));
 				var remote = created.path("id").asText("");
 				if (remote.isEmpty()) {

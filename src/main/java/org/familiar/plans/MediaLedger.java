@@ -66,7 +66,8 @@ class MediaLedger {
 	/** Settles a reservation once; a second settlement of the same request changes nothing. */
 	boolean settle(String requestId, String backend, long used, double energyWh, String outcome, Instant now) {
 		return db.sql("""
-				update media_usage set used = :used, backend = :backend, energy_wh = :wh, outcome = :outcome, settled_at = :now
+				update media_usage set used = :used, backend = :backend, outcome = :outcome, settled_at = :now,
+				  energy_wh = case when energy_measured then energy_wh else :wh end
 				where request_id = :id and settled_at is null""")
 			.param("used", used)
 			.param("backend", backend)
@@ -89,6 +90,14 @@ class MediaLedger {
 			.query((rs, n) -> new Balance(rs.getLong(1), rs.getLong(2),
 					rs.getTimestamp(3) == null ? null : rs.getTimestamp(3).toInstant()))
 			.single();
+	}
+
+	/** Media work's energy as measured, in place of its estimate (which a later settlement keeps out). */
+	void measured(String requestId, double energyWh) {
+		db.sql("update media_usage set energy_wh = :wh, energy_measured = true where request_id = :id")
+			.param("wh", energyWh)
+			.param("id", requestId)
+			.update();
 	}
 
 	/** Energy of settled media work in the window. */

@@ -346,27 +346,29 @@ public class PlansManagement implements PersonalData {
 		var labels = new HashMap<UUID, String>();
 		var caps = ledger.caps(person.value());
 		var sources = new LinkedHashMap<String, UsageReport.Source>();
-		sources.put("web chat", new UsageReport.Source("web chat", null, 0, 0, 0, null, null));
+		sources.put("web chat", new UsageReport.Source("web chat", null, 0, 0, 0, null, null, null));
 		for (var token : identity.tokens(person)) {
 			labels.put(token.id().value(), token.label());
 			if (token.active()) {
 				sources.put(token.label(), new UsageReport.Source(token.label(), token.id().value(), 0, 0, 0, null,
-						caps.get(token.id().value())));
+						caps.get(token.id().value()), null));
 			}
 		}
 		for (var connection : apps.connected(person)) {
 			var id = UUID.fromString(connection.app().registrationId());
 			labels.put(id, connection.app().name());
-			sources.put(connection.app().name(), new UsageReport.Source(connection.app().name(), id, 0, 0, 0, null, caps.get(id)));
+			sources.put(connection.app().name(), new UsageReport.Source(connection.app().name(), id, 0, 0, 0, null, caps.get(id), null));
 		}
 		var requests = ledger.settled(person.value(), clock.instant().minus(usage.window())).stream()
 			.map(s -> new UsageReport.Request(s.at(), s.requestId(),
 					s.token() == null ? ("interactive".equals(s.workload()) ? "web chat"
 							: "research".equals(s.workload()) ? RESEARCH_RUNS : BACKGROUND)
 							: labels.getOrDefault(s.token(), "revoked token"), s.model(), s.backend(),
-					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome()))
+					s.workload(), s.promptTokens(), s.completionTokens(), s.charged(), s.energyWh(), s.outcome(),
+					s.energyMeasured(), s.gridIntensity() == null ? null : s.energyWh() * s.gridIntensity() / 1000))
 			.toList();
 		var days = new TreeMap<String, UsageReport.Day>();
+		var energyDays = new TreeMap<LocalDate, UsageReport.EnergyDay>();
 		for (var request : requests) {
 			var day = LocalDate.ofInstant(request.at(), ZoneOffset.UTC);
 			days.merge(day + " " + request.model(),
@@ -375,9 +377,14 @@ public class PlansManagement implements PersonalData {
 							a.energyWh() + b.energyWh()));
 			sources.merge(request.source(),
 					new UsageReport.Source(request.source(), null, request.chargedTokens(), 1, request.energyWh(),
-							request.at(), null),
+							request.at(), null, request.co2Grams()),
 					(a, b) -> new UsageReport.Source(a.name(), a.id(), a.tokens() + b.tokens(), a.requests() + 1,
-							a.energyWh() + b.energyWh(), a.lastUsed() != null ? a.lastUsed() : b.lastUsed(), a.cap()));
+							a.energyWh() + b.energyWh(), a.lastUsed() != null ? a.lastUsed() : b.lastUsed(), a.cap(),
+							UsageReport.sum(a.co2Grams(), b.co2Grams())));
+			energyDays.merge(day, new UsageReport.EnergyDay(day, 1, request.energyWh(),
+					request.energyMeasured() ? request.energyWh() : 0, request.co2Grams()),
+					(a, b) -> new UsageReport.EnergyDay(a.day(), a.requests() + 1, a.energyWh() + b.energyWh(),
+							a.measuredWh() + b.measuredWh(), UsageReport.sum(a.co2Grams(), b.co2Grams())));
 		}
 		var used = sources.values().stream().filter(s -> s.requests() > 0 || s.id() != null).toList();
 		var workloads = new TreeMap<String, UsageReport.WorkloadShare>();
@@ -387,7 +394,8 @@ public class PlansManagement implements PersonalData {
 					(a, b) -> new UsageReport.WorkloadShare(a.workload(), a.tokens() + b.tokens(), a.requests() + 1,
 							a.energyWh() + b.energyWh()));
 		}
-		return new UsageReport(usage, List.copyOf(days.values()), used, requests, List.copyOf(workloads.values()));
+		return new UsageReport(usage, List.copyOf(days.values()), used, requests, List.copyOf(workloads.values()),
+				List.copyOf(energyDays.descendingMap().values()));
 	}
 
 	/**
@@ -453,7 +461,23 @@ public class PlansManagement implements PersonalData {
 		}
 		ledger.settleLater(new UsageLedger.Settlement(finished.requestId(), finished.backend(),
 				finished.usage().promptTokens(), finished.usage().completionTokens(), finished.energyWh(),
-				finished.outcome().name().toLowerCase(), node, finished.requester()));
+				finished.outcome().name().toLowerCase(), node, finished.requester(), compute.carbonIntensity(clock.instant())));
+	}
+
+	/**
+	 * The energy of the person's settled requests among {@code requestIds}, by request id (those not
+	 * settled yet, or not the person's, are left out).
+	 */
+	public java.util.Map<String, RequestEnergy> energy(PersonId person, java.util.Collection<String> requestIds) {
+		return ledger.energy(person.value(), List.copyOf(requestIds));
+	}
+
+	/** A request's measured energy replaces its estimate, after its settlement (queued behind it on this node). */
+	@EventListener
+	void on(org.familiar.compute.EnergyMeasured measured) {
+		if (settings.metering()) {
+			ledger.measuredLater(new UsageLedger.Measured(measured.requestId(), measured.wattHours()));
+		}
 	}
 
 	/** Settles, at zero, what this node reserved before it started and never settled: it crashed. */

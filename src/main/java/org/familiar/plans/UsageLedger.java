@@ -57,8 +57,9 @@ class UsageLedger {
 	static final String CAP_CHANGED = "plans.caps";
 
 	UsageLedger(JdbcClient db, org.springframework.jdbc.core.JdbcTemplate jdbc, TransactionTemplate transactions,
-			MeterRegistry meters, org.familiar.compute.Broadcasts broadcasts) {
+			MeterRegistry meters, org.familiar.compute.Broadcasts broadcasts, MediaLedger media) {
 		this.broadcasts = broadcasts;
+		this.media = media;
 		broadcasts.subscribe(CAP_CHANGED, key -> {
 			var ids = key.split(" ");
 			cappedSources.invalidate(List.of(UUID.fromString(ids[0]), UUID.fromString(ids[1])));
@@ -220,9 +221,13 @@ class UsageLedger {
 		var unrefusable = new java.util.ArrayList<Pending>();
 		var holds = new java.util.ArrayList<Pending>();
 		var settlements = new java.util.ArrayList<Settlement>();
+		var measured = new java.util.ArrayList<Measured>();
 		for (var item : batch) {
 			if (item instanceof Pending pending) {
 				(pending.refusable() ? holds : unrefusable).add(pending);
+			}
+			else if (item instanceof Measured measurement) {
+				measured.add(measurement);
 			}
 			else {
 				settlements.add((Settlement) item);
@@ -236,6 +241,7 @@ class UsageLedger {
 			outcomes = transactions.execute(status -> {
 				reserveHere(unrefusable);
 				settleTogether(settlements, Instant.now());
+				measure(measured);
 				return reserveHere(holds);
 			});
 		}
@@ -259,6 +265,12 @@ class UsageLedger {
 				catch (RuntimeException failed) {
 					log.error("Could not settle {}; it is settled when this node restarts", settlement.requestId(), failed);
 				}
+			}
+			try {
+				transactions.executeWithoutResult(status -> measure(measured));
+			}
+			catch (RuntimeException failed) {
+				log.error("Could not record {} energy measurements; those requests keep their estimates", measured.size(), failed);
 			}
 			for (var pending : holds) {
 				try {
@@ -462,12 +474,27 @@ class UsageLedger {
 
 	/** A request's real usage, to settle its reservation with. */
 	record Settlement(String requestId, String backend, long promptTokens, long completionTokens, double energyWh,
-			String outcome, String node, String requester) {
+			String outcome, String node, String requester, @Nullable Double gridIntensity) {
 
 		Settlement(String requestId, String backend, long promptTokens, long completionTokens, double energyWh,
 				String outcome, String node) {
-			this(requestId, backend, promptTokens, completionTokens, energyWh, outcome, node, "");
+			this(requestId, backend, promptTokens, completionTokens, energyWh, outcome, node, "", null);
 		}
+	}
+
+	private final MediaLedger media;
+
+	/** A request's energy as measured, to replace its estimate once it is settled. */
+	record Measured(String requestId, double energyWh) {
+	}
+
+	/**
+	 * Queues a measurement. It comes a scrape after the request ended, so behind its settlement in
+	 * this node's queue; a measurement for a request this ledger never settled (media work) goes
+	 * to the media ledger.
+	 */
+	void measuredLater(Measured measured) {
+		queue.add(measured);
 	}
 
 	/**
@@ -537,7 +564,7 @@ class UsageLedger {
 			long charged = charge(hold, settlement);
 			entries.add(new Object[] { settlement.requestId(), hold.person(), hold.token(), hold.model(), settlement.backend(),
 					hold.workload(), charged, hold.tokens(), settlement.promptTokens(), settlement.completionTokens(), settlement.energyWh(),
-					settlement.outcome(), settlement.node(), Timestamp.from(now) });
+					settlement.outcome(), settlement.node(), Timestamp.from(now), settlement.gridIntensity() });
 			// A request refused for want of capacity never ran: it releases its hold but is not a request.
 			var bucket = buckets.computeIfAbsent(hold.person(), p -> new double[3]);
 			bucket[0] += charged;
@@ -552,8 +579,8 @@ class UsageLedger {
 		}
 		jdbc.batchUpdate("""
 				insert into ledger_entry (request_id, kind, person_id, token_id, model, backend, workload, tokens, reserved,
-				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at)
-				values (?, 'settle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", entries);
+				  prompt_tokens, completion_tokens, energy_wh, outcome, node, at, grid_g_per_kwh)
+				values (?, 'settle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", entries);
 		jdbc.batchUpdate("delete from ledger_hold where request_id = ?",
 				entries.stream().map(entry -> new Object[] { entry[0] }).toList());
 		var hour = Timestamp.from(now.truncatedTo(ChronoUnit.HOURS));
@@ -569,6 +596,56 @@ class UsageLedger {
 				update source_bucket set tokens = tokens + ? where person_id = ? and source_id = ? and starts_at = ?""", """
 				insert into source_bucket (tokens, person_id, source_id, starts_at) values (?, ?, ?, ?)""");
 		return entries.size();
+	}
+
+	/** The person's settled requests' energy, by request id. */
+	java.util.Map<String, RequestEnergy> energy(UUID person, List<String> requestIds) {
+		var result = new java.util.HashMap<String, RequestEnergy>();
+		for (var ids : chunks(requestIds)) {
+			if (ids.isEmpty()) {
+				continue;
+			}
+			db.sql("""
+					select request_id, energy_wh, energy_measured, grid_g_per_kwh from ledger_entry
+					where person_id = :person and kind = 'settle' and request_id in (:ids)""")
+				.param("person", person)
+				.param("ids", ids)
+				.query(rs -> {
+					double wh = rs.getDouble(2);
+					double grid = rs.getDouble(4);
+					result.put(rs.getString(1), new RequestEnergy(wh, rs.getBoolean(3), rs.wasNull() ? null : wh * grid / 1000));
+				});
+		}
+		return result;
+	}
+
+	/**
+	 * Replaces settled requests' estimated energy with the measured, in their entries and their
+	 * people's hourly buckets; what is not a settled request here is media work's.
+	 */
+	private void measure(List<Measured> batch) {
+		for (var measured : batch) {
+			var entry = db.sql("""
+					select person_id, at, energy_wh from ledger_entry
+					where request_id = :id and kind = 'settle' and energy_measured = false""")
+				.param("id", measured.requestId())
+				.query((rs, row) -> new Object[] { rs.getObject(1, UUID.class), rs.getTimestamp(2).toInstant(), rs.getDouble(3) })
+				.optional();
+			if (entry.isEmpty()) {
+				media.measured(measured.requestId(), measured.energyWh());
+				continue;
+			}
+			var row = entry.get();
+			db.sql("update ledger_entry set energy_wh = :wh, energy_measured = true where request_id = :id and kind = 'settle'")
+				.param("wh", measured.energyWh())
+				.param("id", measured.requestId())
+				.update();
+			db.sql("update usage_bucket set energy_wh = energy_wh + :delta where person_id = :person and starts_at = :hour")
+				.param("delta", measured.energyWh() - (double) row[2])
+				.param("person", row[0])
+				.param("hour", ((Instant) row[1]).truncatedTo(ChronoUnit.HOURS).atOffset(java.time.ZoneOffset.UTC))
+				.update();
+		}
 	}
 
 	/**
@@ -634,21 +711,22 @@ class UsageLedger {
 
 	/** One settled request, as the usage page and the CSV export show it, with what it reserved. */
 	record Settled(Instant at, String requestId, @Nullable UUID token, String model, String backend, String workload,
-			long promptTokens, long completionTokens, long charged, double energyWh, String outcome, long reserved) {
+			long promptTokens, long completionTokens, long charged, double energyWh, String outcome, long reserved,
+			boolean energyMeasured, @Nullable Double gridIntensity) {
 	}
 
 	/** A person's settled requests since {@code since}, newest first. */
 	List<Settled> settled(UUID person, Instant since) {
 		return db.sql("""
 				select at, request_id, token_id, model, backend, workload, prompt_tokens, completion_tokens, tokens,
-				  energy_wh, outcome, reserved
+				  energy_wh, outcome, reserved, energy_measured, grid_g_per_kwh
 				from ledger_entry where person_id = :person and kind = 'settle' and at > :since
 				order by at desc""")
 			.param("person", person)
 			.param("since", Timestamp.from(since))
 			.query((rs, row) -> new Settled(rs.getTimestamp(1).toInstant(), rs.getString(2), rs.getObject(3, UUID.class),
 					rs.getString(4), rs.getString(5), rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getLong(9),
-					rs.getDouble(10), rs.getString(11), rs.getLong(12)))
+					rs.getDouble(10), rs.getString(11), rs.getLong(12), rs.getBoolean(13), rs.getObject(14) == null ? null : rs.getDouble(14)))
 			.list();
 	}
 

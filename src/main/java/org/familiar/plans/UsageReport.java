@@ -12,7 +12,15 @@ import org.jspecify.annotations.Nullable;
  * for the person unasked, such as titles and memory) and every request, and per workload class.
  */
 public record UsageReport(Usage usage, List<Day> days, List<Source> sources, List<Request> requests,
-		List<WorkloadShare> workloads) {
+		List<WorkloadShare> workloads, List<EnergyDay> energyDays) {
+
+	/**
+	 * One day's energy: all of it, the part measured at backends' power sources (the rest is
+	 * estimated from tokens), and grams of CO₂ of the requests that ran where the grid's intensity
+	 * was known ({@code null} if none did).
+	 */
+	public record EnergyDay(LocalDate day, long requests, double energyWh, double measuredWh, @Nullable Double co2Grams) {
+	}
 
 	/** What one workload class used: interactive chat, apps, and the background work (batch, research). */
 	public record WorkloadShare(String workload, long tokens, long requests, double energyWh) {
@@ -26,11 +34,16 @@ public record UsageReport(Usage usage, List<Day> days, List<Source> sources, Lis
 	 * One app or token; {@code id} is {@code null} for the web chat, {@code cap} for none.
 	 */
 	public record Source(String name, @Nullable UUID id, long tokens, long requests, double energyWh,
-			@Nullable Instant lastUsed, @Nullable Long cap) {
+			@Nullable Instant lastUsed, @Nullable Long cap, @Nullable Double co2Grams) {
 	}
 
 	/** One settled request. */
 	public record Request(Instant at, String requestId, String source, String model, String backend, String workload,
-			long promptTokens, long completionTokens, long chargedTokens, double energyWh, String outcome) {
+			long promptTokens, long completionTokens, long chargedTokens, double energyWh, String outcome, boolean energyMeasured,
+			@Nullable Double co2Grams) {
+	}
+
+	static @Nullable Double sum(@Nullable Double a, @Nullable Double b) {
+		return a == null ? b : b == null ? a : a + b;
 	}
 }

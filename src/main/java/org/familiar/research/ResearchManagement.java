@@ -274,15 +274,16 @@ public class ResearchManagement implements PersonalData {
 		}
 		var accuracy = Accuracy.of(outcomes, run.getMostSignificantBits());
 		return new RunSummary(run.toString(), suite.name(), stored.model(), stored.status(), stored.items(), results.size(),
-				accuracy.correct(), accuracy.accuracy(), accuracy.low(), accuracy.high(), tokens, wattHours);
+				accuracy.correct(), accuracy.accuracy(), accuracy.low(), accuracy.high(), tokens, wattHours, evaluations.co2Grams(run));
 	}
 
 	/** A suite as its owner sees it in the list. */
 	public record SuiteInfo(UUID id, String name, boolean heldOut, String canary, int items, java.time.Instant createdAt) {
 	}
 
-	/** A run with where it stands. */
-	public record RunInfo(UUID id, UUID suite, String suiteName, String model, RunSummary summary, RunProgress progress) {
+	/** A run with where it stands; {@code held} says why it waits for an energy window, and until when. */
+	public record RunInfo(UUID id, UUID suite, String suiteName, String model, RunSummary summary, RunProgress progress,
+			@Nullable String held) {
 	}
 
 	/** One item's grading in a run, with the reply (or why there was none). */
@@ -454,7 +455,10 @@ public class ResearchManagement implements PersonalData {
 
 	private RunInfo info(Evaluations.Run run) {
 		var suite = evaluations.suite(run.suite()).orElseThrow();
-		return new RunInfo(run.id(), run.suite(), suite.name(), run.model(), summary(run.id()), progress(run.id()));
+		var what = "evaluation run " + run.id();
+		var held = compute.heldForEnergy().stream().filter(h -> h.what().equals(what)).findFirst()
+			.map(ComputeManagement.HeldWork::reason).orElse(null);
+		return new RunInfo(run.id(), run.suite(), suite.name(), run.model(), summary(run.id()), progress(run.id()), held);
 	}
 
 	/** Whether a model reproduced a suite's canary, and what it said. */
@@ -492,8 +496,28 @@ public class ResearchManagement implements PersonalData {
 		var id = finished.requestId();
 		if (id.startsWith("eval-")) {
 			// Every attempt at an item ("eval-ID.N") adds to the item's energy.
-			int attempt = id.lastIndexOf('.');
-			energy.merge(attempt > 0 ? id.substring(0, attempt) : id, finished.energyWh(), Double::sum);
+			energy.merge(itemRequest(id), finished.energyWh(), Double::sum);
+		}
+	}
+
+	private static String itemRequest(String requestId) {
+		int attempt = requestId.lastIndexOf('.');
+		return attempt > 0 ? requestId.substring(0, attempt) : requestId;
+	}
+
+	/** Which run and item graded requests were for, until their measured energy comes (a scrape later). */
+	private final Cache<String, Object[]> graded = Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).build();
+
+	/** A measured energy replaces the estimate in the graded item's result. */
+	@EventListener
+	void on(org.familiar.compute.EnergyMeasured measured) {
+		if (!measured.requestId().startsWith("eval-")) {
+			return;
+		}
+		var item = graded.getIfPresent(itemRequest(measured.requestId()));
+		if (item != null) {
+			evaluations.correctEnergy((UUID) item[0], (String) item[1], (measured.joules() - measured.estimatedJoules()) / 3600);
+			ended.invalidate((UUID) item[0]);
 		}
 	}
 
@@ -512,6 +536,11 @@ public class ResearchManagement implements PersonalData {
 				for (var item : evaluations.items(run.suite())) {
 					if (graded.contains(item.id())) {
 						continue;
+					}
+					// Research waits for its clean or cheap hours (familiar.energy.policies.research), by its deadline at the latest.
+					if (!compute.awaitEnergyWindow(WorkloadClass.RESEARCH, run.createdAt(), "evaluation run " + run.id(),
+							() -> closing || cancelling.contains(run.id()))) {
+						break;
 					}
 					slots.acquire();
 					if (cancelling.contains(run.id()) || endedElsewhere(run.id())) {
@@ -564,15 +593,17 @@ public class ResearchManagement implements PersonalData {
 			boolean correct = item.grader() == Grader.MODEL ? passes(run, caller, item, reply.text(), heldOut)
 					: item.grader().grade(item, reply.text());
 			var usage = reply.usage();
+			graded.put(requestId, new Object[] { run.id(), item.id() });
 			evaluations.record(run.id(), new Evaluations.Result(item.id(), reply.text(), correct, usage.promptTokens(),
 					usage.completionTokens(), energyOf(requestId), (System.nanoTime() - started) / 1_000_000, null),
-					clock.instant());
+					clock.instant(), compute.carbonIntensity(clock.instant()));
 		}
 		catch (RuntimeException ex) {
 			if (closing || cancelling.contains(run.id())) {
 				return; // not graded: a resumed run asks again, a cancelled one does not need it
 			}
 			// A failed item counts as wrong, with the reason kept: quota, plan, backend, or anything else.
+			graded.put(requestId, new Object[] { run.id(), item.id() });
 			evaluations.record(run.id(), new Evaluations.Result(item.id(), null, false, 0, 0, energyOf(requestId),
 					(System.nanoTime() - started) / 1_000_000, ex.getMessage()), clock.instant());
 		}

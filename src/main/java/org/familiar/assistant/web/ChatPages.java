@@ -56,8 +56,11 @@ class ChatPages {
 
 	private final org.familiar.identity.IdentityManagement identity;
 
+	private final org.familiar.plans.PlansManagement plans;
+
 	ChatPages(AssistantManagement assistant, ComputeManagement compute, AssistantSettings settings, ObjectMapper json,
-			MemoryManagement memory, org.familiar.identity.IdentityManagement identity) {
+			MemoryManagement memory, org.familiar.identity.IdentityManagement identity, org.familiar.plans.PlansManagement plans) {
+		this.plans = plans;
 		this.identity = identity;
 		this.memory = memory;
 		this.assistant = assistant;
@@ -98,6 +101,16 @@ class ChatPages {
 		model.addAttribute("memories", memory.byIds(me.caller(), thread.stream()
 			.flatMap(m -> m.message().memoryIds().stream())
 			.collect(java.util.stream.Collectors.toSet())));
+		// Each reply's energy as the ledger has it (a reply's request id is "chat-" and its message id).
+		var energy = plans.energy(me.caller().person(), thread.stream()
+			.filter(m -> "assistant".equals(m.message().role()))
+			.map(m -> "chat-" + m.message().id())
+			.toList());
+		var byMessage = new java.util.HashMap<UUID, org.familiar.plans.RequestEnergy>();
+		energy.forEach((request, used) -> byMessage.put(UUID.fromString(request.substring("chat-".length())), used));
+		model.addAttribute("energy", byMessage);
+		model.addAttribute("conversationEnergy", byMessage.values().stream().reduce(org.familiar.plans.RequestEnergy::plus)
+			.map(org.familiar.plans.RequestEnergy::label).orElse(null));
 		return "assistant/chat";
 	}
 

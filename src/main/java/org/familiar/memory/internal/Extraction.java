@@ -62,8 +62,11 @@ class Extraction {
 
 	private final ObjectMapper json;
 
+	private final java.time.Clock clock;
+
 	Extraction(MemoryManagement memory, ComputeManagement compute, PlansManagement plans, MemorySettings settings,
-			ObjectMapper json) {
+			ObjectMapper json, java.time.Clock clock) {
+		this.clock = clock;
 		this.memory = memory;
 		this.compute = compute;
 		this.plans = plans;
@@ -80,6 +83,10 @@ class Extraction {
 	@TransactionalEventListener
 	void on(ExchangeToLearnFrom exchange) {
 		var caller = new Caller(new PersonId(exchange.person()), exchange.username(), null, WorkloadClass.BATCH);
+		// Batch work: it waits for the class's clean or cheap hours where a policy says so (familiar.energy.policies.batch).
+		if (!compute.awaitEnergyWindow(WorkloadClass.BATCH, clock.instant(), "memory extraction", () -> false)) {
+			return;
+		}
 		var related = memory.related(caller, exchange.user(), 8, 0.5);
 		var refs = new LinkedHashMap<String, Memory>();
 		var known = new StringBuilder();

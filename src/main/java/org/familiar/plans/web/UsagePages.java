@@ -83,7 +83,7 @@ class UsagePages {
 	static UsageReport.Request spreadsheetSafe(UsageReport.Request row) {
 		return new UsageReport.Request(row.at(), cell(row.requestId()), cell(row.source()), cell(row.model()),
 				cell(row.backend()), cell(row.workload()), row.promptTokens(), row.completionTokens(), row.chargedTokens(),
-				row.energyWh(), cell(row.outcome()));
+				row.energyWh(), cell(row.outcome()), row.energyMeasured(), row.co2Grams());
 	}
 
 	static String cell(String text) {

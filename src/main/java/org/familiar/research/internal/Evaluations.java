@@ -185,10 +185,17 @@ public class Evaluations {
 
 	/** Records an item's result once: a second result for the same item is ignored. */
 	public boolean record(UUID run, Result result, Instant at) {
+		return record(run, result, at, null);
+	}
+
+	/** Records an item's result once, with the grid's carbon intensity (gCO₂/kWh) then, if known. */
+	public boolean record(UUID run, Result result, Instant at, @Nullable Double gridIntensity) {
 		return jdbc.sql("""
-				insert into eval_result (run_id, item_id, reply, correct, prompt_tokens, completion_tokens, energy_wh, latency_ms, error, graded_at)
-				values (:run, :item, :reply, :correct, :prompt, :completion, :energy, :latency, :error, :at)
+				insert into eval_result (run_id, item_id, reply, correct, prompt_tokens, completion_tokens, energy_wh, latency_ms, error,
+				  graded_at, grid_g_per_kwh)
+				values (:run, :item, :reply, :correct, :prompt, :completion, :energy, :latency, :error, :at, :grid)
 				on conflict do nothing""")
+			.param("grid", gridIntensity)
 			.param("run", run)
 			.param("item", result.itemId())
 			.param("reply", result.reply())
@@ -242,5 +249,23 @@ public class Evaluations {
 
 	private static OffsetDateTime utc(Instant instant) {
 		return instant.atOffset(ZoneOffset.UTC);
+	}
+
+	/** Grams of CO₂ of the run's items graded where the grid's intensity was known, or {@code null} if it never was. */
+	public @Nullable Double co2Grams(UUID run) {
+		return jdbc.sql("select sum(energy_wh * grid_g_per_kwh) / 1000 from eval_result where run_id = :run and grid_g_per_kwh is not null")
+			.param("run", run)
+			.query(Double.class)
+			.optional()
+			.orElse(null);
+	}
+
+	/** Adds the difference between an item's measured and estimated energy to its result. */
+	public void correctEnergy(UUID run, String item, double deltaWh) {
+		jdbc.sql("update eval_result set energy_wh = energy_wh + :delta, energy_measured = true where run_id = :run and item_id = :item")
+			.param("delta", deltaWh)
+			.param("run", run)
+			.param("item", item)
+			.update();
 	}
 }

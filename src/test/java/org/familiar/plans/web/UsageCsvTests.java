@@ -18,7 +18,7 @@ class UsageCsvTests {
 		assertThat(UsagePages.cell("Recipe Box")).isEqualTo("Recipe Box");
 		assertThat(UsagePages.cell("")).isEmpty();
 		var row = new UsageReport.Request(Instant.EPOCH, "chatcmpl-1", "=cmd|' /C calc'!A0", "fake-model", "fake", "app", -1, 2, 3,
-				0.1, "completed");
+				0.1, "completed", false, null);
 		var safe = UsagePages.spreadsheetSafe(row);
 		assertThat(safe.source()).isEqualTo("'=cmd|' /C calc'!A0");
 		assertThat(safe.promptTokens()).as("numbers stay numbers").isEqualTo(-1);
