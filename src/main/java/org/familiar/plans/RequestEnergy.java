@@ -22,7 +22,6 @@ public record RequestEnergy(double wattHours, boolean measured, @Nullable Double
 
 	/** Adds another request's figures; measured only if both were, CO₂ known where either was. */
 	public RequestEnergy plus(RequestEnergy other) {
-		var co2 = co2Grams == null ? other.co2Grams : other.co2Grams == null ? co2Grams : co2Grams + other.co2Grams;
-		return new RequestEnergy(wattHours + other.wattHours, measured && other.measured, co2);
+		return new RequestEnergy(wattHours + other.wattHours, measured && other.measured, UsageReport.sum(co2Grams, other.co2Grams));
 	}
 }

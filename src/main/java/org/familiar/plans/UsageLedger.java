@@ -612,8 +612,8 @@ class UsageLedger {
 				.param("ids", ids)
 				.query(rs -> {
 					double wh = rs.getDouble(2);
-					double grid = rs.getDouble(4);
-					result.put(rs.getString(1), new RequestEnergy(wh, rs.getBoolean(3), rs.wasNull() ? null : wh * grid / 1000));
+					var grid = rs.getObject(4, Double.class);
+					result.put(rs.getString(1), new RequestEnergy(wh, rs.getBoolean(3), grid == null ? null : wh * grid / 1000));
 				});
 		}
 		return result;

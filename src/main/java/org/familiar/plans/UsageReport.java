@@ -44,6 +44,9 @@ public record UsageReport(Usage usage, List<Day> days, List<Source> sources, Lis
 	}
 
 	static @Nullable Double sum(@Nullable Double a, @Nullable Double b) {
-		return a == null ? b : b == null ? a : a + b;
+		if (a == null || b == null) {
+			return a == null ? b : a;
+		}
+		return a + b;
 	}
 }

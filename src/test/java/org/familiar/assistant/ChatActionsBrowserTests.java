@@ -191,6 +191,10 @@ class ChatActionsBrowserTests {
 		// A reload finds the generated title kept.
 		open(browser.getCurrentUrl().replace("http://localhost:" + port, ""));
 		assertThat(browser.findElement(By.id("chat-title")).getText()).isEqualTo("Familiars, briefly");
+		// Under each reply, its energy as the ledger has it (estimated: this model server reports no power), and the conversation's.
+		assertThat(last("assistant").findElement(By.cssSelector(".energy")).getText()).matches("\\d+\\.\\d{3} Wh · estimated");
+		assertThat(browser.findElement(By.cssSelector(".conversation-energy")).getText()).startsWith("This conversation: ")
+			.contains(" Wh");
 		// Icons are drawn, not emoji a phone without the font would show as empty boxes.
 		assertThat(browser.findElements(By.cssSelector(".thumb svg use"))).isNotEmpty();
 		assertThat(browser.findElement(By.tagName("body")).getText()).doesNotContain("👍").doesNotContain("👎");

@@ -197,6 +197,7 @@ class MeasuredEnergyTests {
 		var energy = plans.energy(caller.person(), List.of("m-a-" + id, "m-cpu-" + id));
 		assertThat(energy.get("m-a-" + id).measured()).isTrue();
 		assertThat(energy.get("m-cpu-" + id).measured()).isFalse();
+		assertThat(energy.get("m-cpu-" + id).co2Grams()).as("no grid forecast, no grams").isNull();
 
 		// Prometheus: measured joules by backend and class, estimated for the other.
 		assertThat(registry.find("familiar.energy.used").tags("backend", "gpu", "basis", "measured").counter().count())
