@@ -233,9 +233,18 @@ public class AssistantManagement implements PersonalData {
 			var submitted = clock.instant();
 			Thread.ofVirtual().name("title-" + id).start(() -> {
 				if (compute.awaitEnergyWindow(WorkloadClass.BATCH, submitted, "conversation title", () -> false)) {
-					generateTitle(caller, id);
+					writeTitle(caller, id);
 				}
 			});
+			return conversation.title();
+		}
+		return writeTitle(caller, id);
+	}
+
+	private String writeTitle(Caller caller, UUID id) {
+		var conversation = conversation(caller, id);
+		var thread = messages(caller, id);
+		if (conversation.titled() || thread.size() < 2) {
 			return conversation.title();
 		}
 		var exchange = "Person: " + clip(thread.get(0).content(), 1500) + "\nAssistant: " + clip(thread.get(1).content(), 1500);

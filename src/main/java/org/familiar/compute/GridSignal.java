@@ -57,11 +57,30 @@ class GridSignal {
 				: settings.gridUrl() != null ? settings.gridUrl().toString() : "";
 	}
 
-	/** The forecast, read again if it is older than {@code grid-refresh}. */
+	private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
+
+	/**
+	 * The forecast. The first call reads it; after that, one older than {@code grid-refresh} is read
+	 * again on a thread of its own, so that no request waits on a slow feed (this is called as
+	 * every request is settled, for its grams of CO₂).
+	 */
 	List<GridHour> forecast() {
 		var at = readAt;
-		if (configured() && (at == null || !clock.instant().isBefore(at.plus(settings.gridRefresh())))) {
+		if (!configured()) {
+			return hours;
+		}
+		if (at == null) {
 			refresh();
+		}
+		else if (!clock.instant().isBefore(at.plus(settings.gridRefresh())) && refreshing.compareAndSet(false, true)) {
+			Thread.ofVirtual().name("grid-refresh").start(() -> {
+				try {
+					refresh();
+				}
+				finally {
+					refreshing.set(false);
+				}
+			});
 		}
 		return hours;
 	}

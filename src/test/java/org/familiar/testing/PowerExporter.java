@@ -30,7 +30,11 @@ public final class PowerExporter implements AutoCloseable {
 	public volatile boolean down;
 
 	public PowerExporter() throws IOException {
-		server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+		this(0);
+	}
+
+	public PowerExporter(int port) throws IOException {
+		server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
 		server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
 		server.createContext("/metrics", exchange -> {
 			byte[] body = down ? "exporter restarting".getBytes(StandardCharsets.UTF_8) : text().getBytes(StandardCharsets.UTF_8);
@@ -91,5 +95,16 @@ public final class PowerExporter implements AutoCloseable {
 	@Override
 	public void close() {
 		server.stop(0);
+	}
+
+	/** {@code PowerExporter PORT WATTS_PER_GPU}: two GPUs at a steady draw, for the benchmarks. */
+	public static void main(String[] args) throws Exception {
+		int port = args.length > 0 ? Integer.parseInt(args[0]) : 9400;
+		double watts = args.length > 1 ? Double.parseDouble(args[1]) : 300;
+		try (var exporter = new PowerExporter(port)) {
+			exporter.watts(watts, watts);
+			System.out.println("power exporter on " + exporter.url());
+			Thread.currentThread().join();
+		}
 	}
 }
