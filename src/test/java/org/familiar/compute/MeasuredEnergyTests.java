@@ -109,6 +109,20 @@ class MeasuredEnergyTests {
 		}), command -> Thread.ofVirtual().start(command));
 	}
 
+	/** A reply the stand-in sends once {@code hold} is let go: the request holds its slot until then. */
+	private static java.util.function.Function<com.fasterxml.jackson.databind.JsonNode, String> heldUntil(CountDownLatch hold,
+			String reply) {
+		return request -> {
+			try {
+				hold.await(30, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return reply;
+		};
+	}
+
 	private static String lastMessage(com.fasterxml.jackson.databind.JsonNode request) {
 		var messages = request.path("messages");
 		return messages.get(messages.size() - 1).path("content").asText();
@@ -219,15 +233,7 @@ class MeasuredEnergyTests {
 		// The exporter restarts while the request runs: scrapes fail, and the next reading comes over three intervals later.
 		exporter.down = true;
 		var hold = new CountDownLatch(1);
-		gpu.script = request -> {
-			try {
-				hold.await(30, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-			return "Measured? No.";
-		};
+		gpu.script = heldUntil(hold, "Measured? No.");
 		var reply = ask(caller, "m-down-" + id, "gpu-model", "while the exporter is down");
 		await().atMost(Duration.ofSeconds(10)).until(() -> gpu.inFlight.get() == 1);
 		clock.advance(Duration.ofMinutes(30));
@@ -254,15 +260,7 @@ class MeasuredEnergyTests {
 		for (int i = 0; i < PowerMeters.CALIBRATION_REQUESTS; i++) {
 			// Each holds its slot for one second of Familiar's clock, at 1 kW.
 			var hold = new CountDownLatch(1);
-			gpu.script = request -> {
-				try {
-					hold.await(30, TimeUnit.SECONDS);
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-				}
-				return "Calibrating, a reply of a few tokens.";
-			};
+			gpu.script = heldUntil(hold, "Calibrating, a reply of a few tokens.");
 			var reply = ask(caller, "cal-" + i + "-" + UUID.randomUUID(), "gpu-model", "calibrate " + i);
 			await().atMost(Duration.ofSeconds(10)).until(() -> gpu.inFlight.get() == 1);
 			clock.advance(Duration.ofSeconds(1));
