@@ -35,6 +35,9 @@ class DeviceExampleTests extends RunningFamiliar {
 	@Autowired
 	ConnectedApps apps;
 
+	@Autowired
+	AttentionManagement attention;
+
 	@Test
 	void theExampleDeviceLinksReceivesAcknowledgesAndStaysLinked() throws Exception {
 		var root = Path.of("").toAbsolutePath();
@@ -42,6 +45,11 @@ class DeviceExampleTests extends RunningFamiliar {
 				root.resolve("examples/device/pom.xml").toString(), "-DskipTests", "package").inheritIO().start();
 		assertThat(build.waitFor()).as("the example builds").isZero();
 		var ann = identity.addPerson("ann", "correct horse", false, null);
+		// No quiet hours: the example is about delivery, and it must not depend on the time of day CI runs at
+		// (at night the default 22:00-07:00 holds a high notification for the digest).
+		var defaults = org.familiar.attention.AttentionRules.defaults(java.time.ZoneOffset.UTC);
+		attention.saveRules(ann.id(), new org.familiar.attention.AttentionRules(defaults.zone(), null, null, defaults.digestTimes(),
+				defaults.meetingsCriticalOnly(), defaults.muted()));
 		var token = identity.issueToken(ann.id(), "test", WorkloadClass.INTERACTIVE).secret();
 		var clientId = apps.register(ann.id(), "Familiar on the command line", List.of(), false, true, null).app().clientId();
 		var state = Files.createTempFile("familiar-device", ".token");
