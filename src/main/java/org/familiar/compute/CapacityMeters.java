@@ -105,14 +105,16 @@ class CapacityMeters implements SmartInitializingSingleton {
 			.register(registry);
 	}
 
+	/** Each person's counters, looked up once, not built per request. */
+	private final Map<String, Counter> people = new ConcurrentHashMap<>();
+
 	private void byPerson(String requester, String basis, double joules) {
 		if (energySettings.perPerson() && joules > 0) {
-			Counter.builder("familiar.energy.person")
+			people.computeIfAbsent(basis + ' ' + requester, key -> Counter.builder("familiar.energy.person")
 				.description("Energy by person (their id), measured or estimated")
 				.baseUnit("joules")
 				.tags("person", requester, "basis", basis)
-				.register(registry)
-				.increment(joules);
+				.register(registry)).increment(joules);
 		}
 	}
 

@@ -474,8 +474,8 @@ public class ComputeManagement {
 						entry.breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, ex);
 						meters.backendError(entry.backend.name(), ex);
 						if (ex instanceof BackendUnavailableException || ex instanceof BackendFailedException f && f.partial().text().isEmpty()) {
-							// Failing over: what it drew here is this backend's, with no estimate to calibrate against.
-							power.ended(entry.backend.name(), request.requestId(), 0);
+							// Failing over: the request is measured once, where it is answered.
+							power.abandoned(entry.backend.name(), request.requestId());
 							ran = false;
 						}
 						if (ex instanceof BackendUnavailableException down) {

@@ -89,6 +89,17 @@ class PowerMeters implements SmartLifecycle {
 		}
 	}
 
+	/**
+	 * The request failed over from this backend before its reply started: it is dropped here, so it
+	 * is measured once, on the backend that answers (what it drew here goes to the others in the interval).
+	 */
+	void abandoned(String backend, String requestId) {
+		var source = sources.get(backend);
+		if (source != null) {
+			source.abandoned(requestId);
+		}
+	}
+
 	/** Whether the backend's energy is measured. */
 	boolean measures(String backend) {
 		return sources.containsKey(backend);
@@ -211,6 +222,10 @@ class PowerMeters implements SmartLifecycle {
 				share.end = at;
 				share.estimatedJoules = estimatedJoules;
 			}
+		}
+
+		synchronized void abandoned(String requestId) {
+			shares.remove(requestId);
 		}
 
 		synchronized double calibration() {
